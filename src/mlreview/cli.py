@@ -1,0 +1,192 @@
+"""Command line entry point: every workflow step is one call of this program.
+
+A Snakemake rule runs exactly one step, and the same line runs it by hand::
+
+    python -m mlreview polynomial-fit \\
+        --output data=results/polynomial/fig01.npz metrics=results/metrics/fig01.json \\
+        --params '{"seed": 1, ...}'
+
+``--params`` takes a JSON object (or ``@file.json``). Inputs and outputs are passed as
+``NAME=PATH`` pairs and reach the step function as keyword arguments of those names
+(a name given several times arrives as a list of paths).
+The output named ``metrics`` is reserved: the step returns a dict of measured numbers
+and this module writes it together with the provenance (params, seeds, versions,
+git commit, wall time). ``python -m mlreview list`` prints every step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+#: step name -> "module:function". Modules are imported only when their step runs.
+STEPS: dict[str, str] = {
+    # Section II: polynomial regression (Figs 1-3)
+    "polynomial-fit": "mlreview.models.polynomial:fit_step",
+    "polynomial-plot": "mlreview.figures.polynomial:plot_step",
+    # Section IV: gradient descent (Figs 7, 9)
+    "gd-quadratic": "mlreview.models.gradient_descent:quadratic_step",
+    "gd-quadratic-plot": "mlreview.figures.gradient_descent:quadratic_plot_step",
+    "gd-beale": "mlreview.models.gradient_descent:beale_step",
+    "gd-beale-plot": "mlreview.figures.gradient_descent:beale_plot_step",
+    # Analytic figures (12, 36, 69, 70)
+    "shrinkage": "mlreview.analytic.shrinkage:compute_step",
+    "shrinkage-plot": "mlreview.figures.analytic:shrinkage_plot_step",
+    "activations": "mlreview.analytic.activations:compute_step",
+    "activations-plot": "mlreview.figures.analytic:activations_plot_step",
+    "kl-divergence": "mlreview.analytic.divergences:compute_step",
+    "kl-divergence-plot": "mlreview.figures.analytic:kl_plot_step",
+    # Scorecard and report
+    "scorecard": "mlreview.report.scorecard:scorecard_step",
+    "report": "mlreview.report.html:report_step",
+}
+
+METRICS = "metrics"
+log = logging.getLogger("mlreview")
+
+
+class StepError(RuntimeError):
+    """A step was called wrongly (unknown name, bad NAME=PATH pair, missing argument)."""
+
+
+def _pairs(items: list[str] | None, what: str) -> dict[str, Path | list[Path]]:
+    """Parse NAME=PATH pairs; a name given more than once collects a list of paths."""
+    result: dict[str, Path | list[Path]] = {}
+    for item in items or []:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise StepError(f"--{what} expects NAME=PATH pairs, got {item!r}")
+        if name in result:
+            previous = result[name]
+            result[name] = [*previous, Path(path)] if isinstance(previous, list) else [previous, Path(path)]
+        else:
+            result[name] = Path(path)
+    return result
+
+
+def as_list(value: Path | list[Path] | None) -> list[Path]:
+    """Normalise an input that may be one path or several (a repeated NAME)."""
+    if value is None:
+        return []
+    return [Path(v) for v in value] if isinstance(value, (list, tuple)) else [Path(value)]
+
+
+def _load_params(text: str | None) -> dict:
+    if text is None:
+        return {}
+    if text.startswith("@"):
+        text = Path(text[1:]).read_text()
+    try:
+        params = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise StepError(f"--params is not valid JSON: {err}") from err
+    if not isinstance(params, dict):
+        raise StepError("--params must be a JSON object")
+    return params
+
+
+def resolve(step: str):
+    """The function registered for ``step``."""
+    try:
+        target = STEPS[step]
+    except KeyError:
+        known = ", ".join(sorted(STEPS))
+        raise StepError(f"unknown step {step!r}; known steps: {known}") from None
+    module, _, func = target.partition(":")
+    return getattr(importlib.import_module(module), func)
+
+
+def run_step(
+    step: str,
+    params: dict,
+    inputs: dict[str, Path] | None = None,
+    outputs: dict[str, Path] | None = None,
+    threads: int = 1,
+) -> dict | None:
+    """Run one step in-process (used by the CLI and by tests).
+
+    Returns the metrics dict the step produced (``None`` for steps without metrics).
+    """
+    from mlreview.io import save_json
+    from mlreview.provenance import provenance
+
+    inputs, outputs = dict(inputs or {}), dict(outputs or {})
+    clash = set(inputs) & set(outputs)
+    if clash:
+        raise StepError(f"names used for both input and output: {sorted(clash)}")
+    func = resolve(step)
+    metrics_path = outputs.pop(METRICS, None)
+    kwargs = {**inputs, **outputs}
+    signature = inspect.signature(func)
+    if "threads" in signature.parameters:
+        kwargs["threads"] = threads
+    missing = [
+        name
+        for name, p in signature.parameters.items()
+        if p.default is inspect.Parameter.empty and name not in kwargs and name != "params"
+    ]
+    unknown = [name for name in kwargs if name not in signature.parameters]
+    if missing or unknown:
+        raise StepError(
+            f"step {step!r} takes {list(signature.parameters)}; missing {missing}, unexpected {unknown}"
+        )
+    log.info("step %s: start", step)
+    start = time.perf_counter()
+    metrics = func(params, **kwargs)
+    wall = time.perf_counter() - start
+    log.info("step %s: done in %.2f s", step, wall)
+    if metrics_path is not None:
+        if metrics is None:
+            raise StepError(f"step {step!r} was given a metrics output but returned no metrics")
+        save_json(
+            metrics_path,
+            {"metrics": metrics, "provenance": provenance(step, params, wall, threads)},
+        )
+    return metrics
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m mlreview",
+        description="Run one step of the mlreview workflow (see `python -m mlreview list`).",
+    )
+    parser.add_argument("step", help="step name, or 'list'")
+    parser.add_argument("--input", nargs="*", default=[], metavar="NAME=PATH")
+    parser.add_argument("--output", nargs="*", default=[], metavar="NAME=PATH")
+    parser.add_argument("--params", default=None, help="JSON object, or @file.json")
+    parser.add_argument("--threads", type=int, default=1)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.step == "list":
+        for name, target in STEPS.items():
+            print(f"{name:24s} {target}")
+        return 0
+    # Thread counts must be fixed before numpy/torch are imported by the step module.
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        os.environ[var] = str(args.threads)
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    try:
+        run_step(
+            args.step,
+            _load_params(args.params),
+            _pairs(args.input, "input"),
+            _pairs(args.output, "output"),
+            threads=args.threads,
+        )
+    except StepError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,1 @@
+"""Plotting: one style (:mod:`mlreview.figures.style`) and one module per section."""

@@ -1,0 +1,84 @@
+"""The one figure style of the project: fonts, sizes, colours, and saving.
+
+Every figure is drawn with :func:`figure` and written with :func:`save_figure`, which
+writes the PDF and the PNG of the same figure atomically.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from mlreview.io import atomic_path  # noqa: E402
+
+#: Width of one column of Physics Reports, and of the full page, in inches.
+COLUMN_WIDTH = 3.4
+PAGE_WIDTH = 7.0
+PNG_DPI = 200
+
+RC = {
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.titlesize": 9,
+    "axes.labelsize": 9,
+    "legend.fontsize": 8,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "lines.linewidth": 1.4,
+    "lines.markersize": 4,
+    "axes.grid": False,
+    "legend.frameon": False,
+    "savefig.bbox": "tight",
+    "pdf.fonttype": 42,
+    "svg.hashsalt": "mlreview",
+}
+
+#: Named colours used across figures (the review's choices where it states them).
+COLORS = {
+    "degree1": "tab:red",
+    "degree3": "gold",
+    "degree10": "tab:green",
+    "data": "tab:blue",
+    "truth": "0.3",
+    "gd": "black",
+    "gdm": "magenta",
+    "nag": "cyan",
+    "rmsprop": "tab:blue",
+    "adam": "tab:red",
+    "estimator": "tab:red",
+    "reference": "black",
+    "data_model": "tab:blue",
+    "model_data": "tab:orange",
+}
+
+#: Per-learning-rate colours for Fig 7 and any figure with a handful of series.
+CYCLE = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown"]
+
+
+def figure(nrows: int = 1, ncols: int = 1, width: float = PAGE_WIDTH, height: float | None = None, **kw):
+    """A styled figure with a grid of axes (``plt.subplots`` with the project's rcParams)."""
+    plt.rcParams.update(RC)
+    if height is None:
+        height = width * 0.75 * nrows / ncols
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), **kw)
+    return fig, axes
+
+
+def save_figure(fig, pdf: str | os.PathLike, png: str | os.PathLike) -> None:
+    """Write ``fig`` as PDF and PNG (atomically) and close it."""
+    for path, fmt in ((Path(pdf), "pdf"), (Path(png), "png")):
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=fmt, dpi=PNG_DPI, metadata=_metadata(fmt))
+    plt.close(fig)
+
+
+def _metadata(fmt: str) -> dict:
+    # Fixed metadata keep repeated builds byte-stable where the backend allows it.
+    if fmt == "pdf":
+        return {"Creator": "mlreview", "Producer": "matplotlib", "CreationDate": None}
+    return {"Software": "mlreview"}

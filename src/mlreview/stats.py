@@ -1,0 +1,37 @@
+"""Small statistics helpers shared by every section."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats as _st
+
+
+def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion (e.g. a test accuracy).
+
+    >>> lo, hi = wilson_interval(90, 100)
+    >>> round(lo, 4), round(hi, 4)
+    (0.8256, 0.9448)
+    """
+    if n <= 0:
+        raise ValueError("n must be positive to compute a confidence interval")
+    if not 0 <= successes <= n:
+        raise ValueError(f"successes={successes} must lie between 0 and n={n}")
+    z = _st.norm.ppf(0.5 + confidence / 2)
+    p = successes / n
+    denom = 1 + z**2 / n
+    centre = (p + z**2 / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+
+
+def accuracy_with_ci(y_true, y_pred, confidence: float = 0.95) -> dict[str, float]:
+    """Accuracy of hard predictions with its Wilson interval, as stored in metrics."""
+    y_true = np.asarray(y_true)
+    y_pred = np.asarray(y_pred)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"shape mismatch: {y_true.shape} vs {y_pred.shape}")
+    n = int(y_true.size)
+    k = int(np.sum(y_true == y_pred))
+    lo, hi = wilson_interval(k, n, confidence)
+    return {"accuracy": k / n, "ci_low": lo, "ci_high": hi, "n": n, "confidence": confidence}

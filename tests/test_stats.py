@@ -1,0 +1,37 @@
+import numpy as np
+import pytest
+
+from mlreview.stats import accuracy_with_ci, wilson_interval
+
+
+def test_wilson_known_values():
+    lo, hi = wilson_interval(90, 100)
+    assert lo == pytest.approx(0.8256, abs=1e-4)
+    assert hi == pytest.approx(0.9448, abs=1e-4)
+    # degenerate proportions stay inside [0, 1] and are not zero-width
+    lo, hi = wilson_interval(0, 20)
+    assert lo == 0.0 and 0.1 < hi < 0.2
+    lo, hi = wilson_interval(20, 20)
+    assert hi == 1.0 and 0.8 < lo < 0.9
+
+
+def test_wilson_coverage_is_close_to_nominal():
+    rng = np.random.default_rng(0)
+    n, p = 50, 0.3
+    hits = sum(lo <= p <= hi for lo, hi in (wilson_interval(int(k), n) for k in rng.binomial(n, p, 4000)))
+    assert 0.93 < hits / 4000 < 0.97
+
+
+def test_wilson_errors():
+    with pytest.raises(ValueError, match="n must be positive"):
+        wilson_interval(0, 0)
+    with pytest.raises(ValueError, match="between 0 and n"):
+        wilson_interval(5, 4)
+
+
+def test_accuracy_with_ci():
+    result = accuracy_with_ci([1, 0, 1, 1], [1, 1, 1, 1])
+    assert result["accuracy"] == 0.75 and result["n"] == 4
+    assert result["ci_low"] < 0.75 < result["ci_high"]
+    with pytest.raises(ValueError, match="shape mismatch"):
+        accuracy_with_ci([1, 0], [1])
