@@ -1,0 +1,1 @@
+"""The scorecard (reproduced numbers against the review's) and the HTML report."""

@@ -1,0 +1,177 @@
+"""A self-contained HTML report: every figure with its caption, parameters, claims,
+the scorecard, and where the run time goes (from the rules' benchmark files)."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import json
+import logging
+from collections import defaultdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+from mlreview.cli import as_list
+from mlreview.io import atomic_path, load_json
+from mlreview.provenance import git_commit
+from mlreview.report.claims import load_registry
+from mlreview.report.scorecard import read_csv, summary
+
+log = logging.getLogger(__name__)
+
+CSS = """
+body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}
+figure{margin:1em 0}figure img{max-width:100%;border:1px solid #eee}
+table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
+td,th{border:1px solid #ccc;padding:.25em .5em;vertical-align:top;text-align:left}
+th{background:#f4f4f4}.pass{background:#e3f6e3}.fail{background:#fbe1e1}
+.qualitative{background:#eef3fb}.not_run{background:#f2f2f2}
+.params{font-family:monospace;font-size:.8em;white-space:pre-wrap;background:#fafafa;padding:.5em}
+.deviation{color:#8a4b00}
+"""
+
+
+def flatten(obj, prefix: str = "") -> list[tuple[str, str]]:
+    """Key = value lines of a nested params dict (long lists shortened)."""
+    items: list[tuple[str, str]] = []
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            items += flatten(value, f"{prefix}.{key}" if prefix else str(key))
+    else:
+        text = json.dumps(obj)
+        items.append((prefix, text if len(text) <= 120 else text[:117] + "..."))
+    return items
+
+
+def benchmark_table(folder: Path) -> list[dict]:
+    """Wall time per rule, aggregated over the benchmark files under ``folder``."""
+    per_rule: dict[str, list[dict]] = defaultdict(list)
+    for path in sorted(Path(folder).glob("*/*.tsv")):
+        with open(path, newline="") as fh:
+            rows = list(csv.DictReader(fh, delimiter="\t"))
+        if rows:
+            per_rule[path.parent.name].append(rows[-1])
+    table = []
+    for rule, rows in per_rule.items():
+        seconds = [float(r["s"]) for r in rows]
+        rss = [float(r["max_rss"]) for r in rows if r.get("max_rss") not in (None, "", "-", "NA")]
+        table.append(
+            {
+                "rule": rule,
+                "jobs": len(rows),
+                "total_s": sum(seconds),
+                "max_s": max(seconds),
+                "max_rss_mb": max(rss) if rss else None,
+            }
+        )
+    return sorted(table, key=lambda r: -r["total_s"])
+
+
+def _table(header: list[str], rows: list[list[str]], classes: list[str] | None = None) -> str:
+    out = ["<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"]
+    for i, row in enumerate(rows):
+        cls = f' class="{classes[i]}"' if classes else ""
+        out.append(f"<tr{cls}>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>")
+    return "\n".join(out) + "</table>"
+
+
+def render(
+    figures: list[dict],
+    pngs: dict[str, Path],
+    metrics: dict[str, dict],
+    rows: list[dict[str, str]],
+    bench: list[dict],
+    config: dict,
+) -> str:
+    git = git_commit()
+    counts = summary(rows)
+    parts = [
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>",
+        "<title>mlreview: reproduction report</title>",
+        f"<style>{CSS}</style></head><body>",
+        "<h1>Reproducing Mehta et al., <i>A high-bias, low-variance introduction to Machine Learning for"
+        " physicists</i> (Phys. Rep. 810, 2019)</h1>",
+        f"<p>Built {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC from commit <code>{html.escape(str(git['commit']))}"
+        f"</code>{' (with uncommitted changes)' if git['dirty'] else ''}; results folder "
+        f"<code>{html.escape(str(config.get('results', '')))}</code>.</p>",
+        "<p>Scorecard: " + ", ".join(f"<b>{v}</b> {k}" for k, v in counts.items()) + ". "
+        "<a href='#scorecard'>Full scorecard</a> · <a href='#runtime'>Run times</a> · "
+        "<a href='#config'>Configuration</a></p>",
+        "<h2>Figures</h2><ul>",
+    ]
+    for fig in figures:
+        parts.append(f"<li><a href='#fig{fig['number']:02d}'>Fig. {fig['number']}</a>: {html.escape(fig['title'])}</li>")
+    parts.append("</ul>")
+    by_figure = defaultdict(list)
+    for row in rows:
+        by_figure[row["figure"]].append(row)
+    for fig in figures:
+        key = f"fig{fig['number']:02d}"
+        parts.append(f"<h2 id='{key}'>Fig. {fig['number']} — {html.escape(fig['title'])}</h2>")
+        parts.append(f"<p>Section {html.escape(str(fig['section']))} · {html.escape(fig['kind'])}</p>")
+        if key in pngs:
+            data = base64.b64encode(Path(pngs[key]).read_bytes()).decode()
+            parts.append(f"<figure><img alt='Fig. {fig['number']}' src='data:image/png;base64,{data}'></figure>")
+        else:
+            parts.append("<p><b>Figure not built.</b></p>")
+        parts.append(f"<p>{html.escape(fig['caption'])}</p>")
+        for deviation in fig.get("deviations") or []:
+            parts.append(f"<p class='deviation'>Deviation from the review: {html.escape(deviation)}</p>")
+        claim_rows = by_figure.get(str(fig["number"]), [])
+        if claim_rows:
+            parts.append(
+                _table(
+                    ["claim", "quantity", "review", "reproduced", "tolerance", "status", "evidence"],
+                    [
+                        [r["claim_id"], r["quantity"], r["review_value"], r["reproduced_value"], r["tolerance"],
+                         r["status"], r["evidence"]]
+                        for r in claim_rows
+                    ],
+                    [r["status"] for r in claim_rows],
+                )
+            )
+        prov = metrics.get(fig["metrics"], {}).get("provenance")
+        if prov:
+            lines = "\n".join(f"{k} = {v}" for k, v in flatten(prov["params"]))
+            parts.append(
+                f"<details><summary>Parameters (step <code>{html.escape(prov['step'])}</code>, "
+                f"{prov['wall_time_s']:.2f} s)</summary><div class='params'>{html.escape(lines)}</div></details>"
+            )
+    parts.append("<h2 id='scorecard'>Scorecard</h2>")
+    parts.append(
+        "<p>Status <i>qualitative</i>: the claim is judged through a proxy that is a project choice; the"
+        " evidence column says what was measured.</p>"
+    )
+    cols = ["claim_id", "figure", "quantity", "review_value", "reproduced_value", "tolerance", "status", "evidence"]
+    parts.append(_table(cols, [[r[c] for c in cols] for r in rows], [r["status"] for r in rows]))
+    parts.append("<h2 id='runtime'>Where the time goes</h2>")
+    parts.append("<p>Wall-clock time per rule, summed over its jobs (from the rules' benchmark files).</p>")
+    parts.append(
+        _table(
+            ["rule", "jobs", "total s", "max s", "max RSS (MB)"],
+            [
+                [b["rule"], b["jobs"], f"{b['total_s']:.2f}", f"{b['max_s']:.2f}",
+                 "—" if b["max_rss_mb"] is None else f"{b['max_rss_mb']:.0f}"]
+                for b in bench
+            ],
+        )
+    )
+    parts.append("<h2 id='config'>Configuration</h2>")
+    parts.append(f"<div class='params'>{html.escape(json.dumps(config, indent=1))}</div>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def report_step(params, *, sections, metrics, figures, scorecard: Path, html: Path) -> None:
+    figure_entries, _ = load_registry(as_list(sections))
+    figure_entries = sorted(figure_entries, key=lambda f: f["number"])
+    pngs = {Path(p).stem: Path(p) for p in as_list(figures)}
+    metrics_by_name = {Path(p).stem: load_json(p) for p in as_list(metrics)}
+    rows = read_csv(scorecard)
+    bench = benchmark_table(Path(params["benchmarks"]))
+    text = render(figure_entries, pngs, metrics_by_name, rows, bench, params.get("config", {}))
+    with atomic_path(html) as tmp:
+        tmp.write_text(text)
+    log.info("report: %d figures, %d claims, %d rules timed", len(figure_entries), len(rows), len(bench))
