@@ -1,0 +1,1 @@
+"""Models and algorithms: the computation behind each compute figure."""
