@@ -178,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
+    # matplotlib's PDF backend logs every font subset at INFO; keep the step logs readable.
+    for noisy in ("fontTools", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         run_step(
             args.step,

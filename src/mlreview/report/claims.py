@@ -105,18 +105,22 @@ class Claim:
 
 
 def load_registry(paths: list[Path]) -> tuple[list[dict], list[Claim]]:
-    """Figures and claims of every section file; ids must be unique."""
+    """Figures and claims of every section file.
+
+    A claim may have several entries (one per measured quantity, e.g. C50 checks the
+    derivatives of several functions); each (id, value) pair must be unique.
+    """
     figures: list[dict] = []
     claims: list[Claim] = []
     for path in paths:
         entry = yaml.safe_load(Path(path).read_text()) or {}
         figures += entry.get("figures", [])
         claims += [Claim.from_dict(c, source=str(path)) for c in entry.get("claims", [])]
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     for claim in claims:
-        if claim.id in seen:
-            raise RegistryError(f"claim {claim.id} is registered twice")
-        seen.add(claim.id)
+        if (claim.id, claim.value) in seen:
+            raise RegistryError(f"claim {claim.id} is registered twice for {claim.value!r}")
+        seen.add((claim.id, claim.value))
     numbers = [f["number"] for f in figures]
     if len(numbers) != len(set(numbers)):
         raise RegistryError(f"a figure is registered twice: {sorted(numbers)}")

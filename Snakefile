@@ -1,0 +1,37 @@
+# Reproduction of Mehta et al., "A high-bias, low-variance introduction to Machine
+# Learning for physicists", Physics Reports 810 (2019). See README.md.
+#
+#   snakemake --cores all                                # paper scale
+#   snakemake --cores all --configfile config/small.yaml # small scale (minutes)
+#
+# This file only wires things together: rules live in workflow/rules/, all logic in
+# src/mlreview/.
+
+from snakemake.utils import min_version, validate
+
+min_version("9.19")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/polynomial.smk"
+include: "workflow/rules/gradient_descent.smk"
+include: "workflow/rules/analytic.smk"
+include: "workflow/rules/report.smk"
+
+
+localrules:
+    all,
+
+
+rule all:
+    default_target: True
+    input:
+        figures=all_figures(),
+        scorecard=rules.scorecard.output,
+        report=rules.report.output,

@@ -1,0 +1,48 @@
+"""A wrong key, a wrong type and a missing value each stop the workflow with an
+error that names the key."""
+
+import copy
+import subprocess
+
+import pytest
+import yaml
+from snakemake.utils import validate
+
+
+def _dry_run(root, env, *args):
+    return subprocess.run(
+        ["snakemake", "-n", "--nolock", "--cores", "2", *args],
+        cwd=root, env=env, capture_output=True, text=True, timeout=300,
+    )
+
+
+def test_paper_and_small_configs_are_valid(root, env_with_venv):
+    for extra in ([], ["--configfile", "config/small.yaml"]):
+        proc = _dry_run(root, env_with_venv, *extra)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(
+    "override, key",
+    [
+        ({"polynomial": {"figures": {"fig01": {"repetitons": 5}}}}, "repetitons"),  # misspelt key
+        ({"gradient_descent": {"fig09": {"n_steps": "many"}}}, "n_steps"),  # wrong type
+        ({"analytic": {"fig12": {"lam": None}}}, "lam"),  # value left empty
+    ],
+    ids=["wrong-key", "wrong-type", "missing-value"],
+)
+def test_bad_config_names_the_key(root, env_with_venv, tmp_path, override, key):
+    path = tmp_path / "override.yaml"
+    path.write_text(yaml.safe_dump(override))
+    proc = _dry_run(root, env_with_venv, "--configfile", str(path))
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "Error validating config file" in output
+    assert key in output
+
+
+def test_a_deleted_key_is_required(root, paper_config):
+    config = copy.deepcopy(paper_config)
+    del config["analytic"]["fig12"]["lam"]
+    with pytest.raises(Exception, match="'lam' is a required property"):
+        validate(config, str(root / "workflow/schemas/config.schema.yaml"))

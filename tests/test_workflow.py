@@ -1,0 +1,82 @@
+"""The whole DAG on the small config, in a temporary copy of the project; plus lint."""
+
+import shutil
+import subprocess
+import time
+
+import pytest
+import yaml
+
+from mlreview.report.claims import load_registry
+from mlreview.report.scorecard import read_csv
+
+IGNORE = shutil.ignore_patterns(".venv", "results", ".snakemake", ".git", "__pycache__", "*.egg-info",
+                                ".pytest_cache")
+
+
+@pytest.fixture(scope="module")
+def small_run(root, env_with_venv, tmp_path_factory):
+    """Copy the project, run `snakemake` on config/small.yaml, return (dir, seconds)."""
+    work = tmp_path_factory.mktemp("project") / "mlreview"
+    shutil.copytree(root, work, ignore=IGNORE)
+    start = time.perf_counter()
+    proc = subprocess.run(
+        ["snakemake", "--cores", "2", "--configfile", "config/small.yaml"],
+        cwd=work, env=env_with_venv, capture_output=True, text=True, timeout=1200,
+    )
+    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-5000:]
+    return work, time.perf_counter() - start
+
+
+@pytest.mark.workflow
+def test_small_dag_builds_every_output(small_run):
+    work, seconds = small_run
+    results = work / yaml.safe_load((work / "config/small.yaml").read_text())["results"]
+    figures, claims = load_registry(sorted((work / "workflow/report/sections").glob("*.yaml")))
+    for fig in figures:
+        for ext in ("pdf", "png"):
+            path = results / "figures" / f"fig{fig['number']:02d}.{ext}"
+            assert path.stat().st_size > 1000, path
+        metrics = results / "metrics" / f"{fig['metrics']}.json"
+        assert metrics.exists(), metrics
+    for name in ("scorecard.csv", "scorecard.md", "report.html"):
+        assert (results / name).exists(), name
+    rows = read_csv(results / "scorecard.csv")
+    assert {r["claim_id"] for r in rows} == {c.id for c in claims}
+    failed = [f"{r['claim_id']}: {r['evidence']}" for r in rows if r["status"] in ("fail", "not_run")]
+    assert not failed, failed
+    html = (results / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == len(figures)
+    print(f"small DAG: {seconds:.1f} s")
+
+
+@pytest.mark.workflow
+def test_second_run_does_nothing(small_run, env_with_venv):
+    work, _ = small_run
+    proc = subprocess.run(
+        ["snakemake", "-n", "--cores", "2", "--configfile", "config/small.yaml"],
+        cwd=work, env=env_with_venv, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_paper_dry_run_lists_every_job(root, env_with_venv):
+    proc = subprocess.run(["snakemake", "-n", "--nolock", "--cores", "2", "--forceall", "--quiet", "rules"],
+                          cwd=root, env=env_with_venv, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    figures, _ = load_registry(sorted((root / "workflow/report/sections").glob("*.yaml")))
+    out = proc.stdout + proc.stderr
+    # one compute and one plot job per figure, plus scorecard, report and all
+    total = [line for line in out.splitlines() if line.strip().startswith("total")]
+    assert total and int(total[0].split()[-1]) == 2 * len(figures) + 3, out
+
+
+def test_lint_and_format_are_clean(root, env_with_venv):
+    lint = subprocess.run(["snakemake", "--lint"], cwd=root, env=env_with_venv, capture_output=True, text=True,
+                          timeout=300)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    assert "Lints for" not in lint.stdout + lint.stderr, lint.stdout + lint.stderr
+    fmt = subprocess.run(["snakefmt", "--check", "Snakefile", "workflow"], cwd=root, env=env_with_venv,
+                         capture_output=True, text=True, timeout=300)
+    assert fmt.returncode == 0, fmt.stdout + fmt.stderr

@@ -1,0 +1,83 @@
+# Shared wiring: output locations, the figure registry and the step command.
+import json
+import shlex
+from pathlib import Path
+
+import yaml
+
+#: The conda environment of every rule (the same packages as pyproject.toml).
+ENV = "../../environment.yml"
+
+#: Each section file lists the figures and claims of one part of the review.
+SECTIONS = sorted(Path(workflow.basedir, "workflow/report/sections").glob("*.yaml"))
+
+
+def res(path):
+    """A path under the configured results folder."""
+    return f"{config['results']}/{path}"
+
+
+def as_json(obj):
+    """Params travel to a step as one JSON object (and trigger reruns when they change)."""
+    return json.dumps(obj, sort_keys=True)
+
+
+def cli_pairs(name, paths):
+    """`NAME=PATH` arguments for a list of files (a repeated name reaches the step as a list)."""
+    return " ".join(shlex.quote(f"{name}={p}") for p in paths)
+
+
+def registry():
+    """Figures and claims of every section file."""
+    figures, claims = [], []
+    for path in SECTIONS:
+        entry = yaml.safe_load(path.read_text())
+        figures += entry.get("figures", [])
+        claims += entry.get("claims", [])
+    return figures, claims
+
+
+def figure_number(fig):
+    return f"fig{int(fig):02d}"
+
+
+def all_figures():
+    figures, _ = registry()
+    return [
+        res(f"figures/{figure_number(f['number'])}.{ext}")
+        for f in figures
+        for ext in ("pdf", "png")
+    ]
+
+
+def all_metrics():
+    figures, claims = registry()
+    names = {f["metrics"] for f in figures} | {c["metrics"] for c in claims}
+    return [res(f"metrics/{name}.json") for name in sorted(names)]
+
+
+# Params of the section rules: the config section of one figure, as its step expects it.
+
+
+def polynomial_params(fig):
+    """The shared `polynomial` settings with the figure's own ones on top."""
+    shared = {k: v for k, v in config["polynomial"].items() if k != "figures"}
+    own = config["polynomial"]["figures"][fig]
+    shared["functions"] = {n: shared["functions"][n] for n in own["functions"]}
+    return {
+        **shared,
+        **{k: v for k, v in own.items() if k != "functions"},
+        "figure": fig,
+    }
+
+
+def analytic_params(fig):
+    """A figure of the `analytic` section; the KL figures also get the quadrature settings."""
+    params = {**config["analytic"][fig], "figure": fig}
+    if ANALYTIC_STEPS[fig] == "kl-divergence":
+        params["quadrature"] = config["analytic"]["quadrature"]
+    return params
+
+
+wildcard_constraints:
+    fig="fig[0-9]{2}",
