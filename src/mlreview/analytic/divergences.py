@@ -86,16 +86,9 @@ def mixture_variance(weights, means, variance) -> float:
     return float(np.sum(w * (variance + m**2)) - mean**2)
 
 
-def kl_quad(
-    log_p: Callable, log_q: Callable, quadrature: Mapping, points: Sequence[float] = ()
-) -> tuple[float, float]:
-    """(D_KL(p || q), quad's absolute error estimate) over [-limit, limit]."""
+def integrate(integrand: Callable, quadrature: Mapping, points: Sequence[float] = ()) -> tuple[float, float]:
+    """(integral, quad's error estimate) of ``integrand`` over [-limit, limit], with breakpoints."""
     limit = float(quadrature["limit"])
-
-    def integrand(x: float) -> float:
-        lp = float(log_p(x))
-        return math.exp(lp) * (lp - float(log_q(x)))
-
     inner = sorted({float(p) for p in points if -limit < p < limit})
     value, error = quad(
         integrand,
@@ -109,6 +102,18 @@ def kl_quad(
     return float(value), float(error)
 
 
+def kl_quad(
+    log_p: Callable, log_q: Callable, quadrature: Mapping, points: Sequence[float] = ()
+) -> tuple[float, float]:
+    """(D_KL(p || q), quad's absolute error estimate) over [-limit, limit]."""
+
+    def integrand(x: float) -> float:
+        lp = float(log_p(x))
+        return math.exp(lp) * (lp - float(log_q(x)))
+
+    return integrate(integrand, quadrature, points)
+
+
 def roundoff_estimate(
     log_p: Callable, log_q: Callable, quadrature: Mapping, points: Sequence[float] = ()
 ) -> float:
@@ -118,23 +123,12 @@ def roundoff_estimate(
     rounding error of order machine epsilon; where the two divergences agree to many digits
     (small Delta) this, not quad's error estimate, limits how well their difference is known.
     """
-    limit = float(quadrature["limit"])
 
     def integrand(x: float) -> float:
         lp = float(log_p(x))
         return math.exp(lp) * (abs(lp) + abs(float(log_q(x))))
 
-    inner = sorted({float(p) for p in points if -limit < p < limit})
-    value = quad(
-        integrand,
-        -limit,
-        limit,
-        points=inner or None,
-        epsabs=float(quadrature["epsabs"]),
-        epsrel=float(quadrature["epsrel"]),
-        limit=int(quadrature["subdivisions"]),
-    )[0]
-    return float(np.finfo(np.float64).eps * value)
+    return float(np.finfo(np.float64).eps * integrate(integrand, quadrature, points)[0])
 
 
 def kl_tail(log_p: Callable, log_q: Callable, quadrature: Mapping) -> float:

@@ -79,30 +79,23 @@ class GDM(Optimizer):
         super().reset()
         self.v = 0.0
 
-    def step(self, theta, grad_fn):
-        self.t += 1
-        self.v = self.params["gamma"] * self.v + self.params["eta"] * grad_fn(theta)
-        return theta - self.v
-
-
-class NAG(Optimizer):
-    """Nesterov accelerated gradient: the gradient is taken at the look-ahead theta - gamma v."""
-
-    name = "nag"
-    required = ("eta", "gamma")
-
-    def reset(self):
-        super().reset()
-        self.v = 0.0
-
     def lookahead(self, theta: np.ndarray) -> np.ndarray:
-        """The point where the next gradient is evaluated."""
-        return theta - self.params["gamma"] * self.v
+        """The point where the next gradient is evaluated (theta itself for GDM)."""
+        return theta
 
     def step(self, theta, grad_fn):
         self.t += 1
         self.v = self.params["gamma"] * self.v + self.params["eta"] * grad_fn(self.lookahead(theta))
         return theta - self.v
+
+
+class NAG(GDM):
+    """Nesterov accelerated gradient: momentum with the gradient taken at theta - gamma v."""
+
+    name = "nag"
+
+    def lookahead(self, theta: np.ndarray) -> np.ndarray:
+        return theta - self.params["gamma"] * self.v
 
 
 class RMSprop(Optimizer):
