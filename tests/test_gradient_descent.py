@@ -107,7 +107,7 @@ FIG07 = {
     ],
     "report_steps": [1, 2, 10],
     "window": [-6.0, 6.0],
-    "contour_levels": 10,
+    "plot": {"contour_levels": 10},
     "contour_grid": 41,
 }
 
@@ -124,7 +124,7 @@ FIG09 = {
         "adam": {"eta": 1.0e-3, "beta1": 0.9, "beta2": 0.99, "epsilon": 1.0e-8},
     },
     "window": [-4.5, 4.5],
-    "contour_levels": {"low": 1.0, "high": 1.0e5, "n": 35},
+    "plot": {"contour_levels": {"low": 1.0, "high": 1.0e5, "n": 35}},
     "contour_grid": 60,
     "adaptive": ["rmsprop", "adam"],
     "ravine": {"start": [-1.0, 4.0], "max_abs_y_minus_1": 0.2, "min_distance": 5.0},

@@ -80,3 +80,19 @@ def test_lint_and_format_are_clean(root, env_with_venv):
     fmt = subprocess.run(["snakefmt", "--check", "Snakefile", "workflow"], cwd=root, env=env_with_venv,
                          capture_output=True, text=True, timeout=300)
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+
+
+@pytest.mark.workflow
+def test_changing_a_plot_setting_reruns_only_the_plot(small_run, env_with_venv):
+    work, _ = small_run
+    override = work / "plot_override.yaml"
+    override.write_text(yaml.safe_dump({"gradient_descent": {"fig07": {"plot": {"contour_levels": 7}}}}))
+    proc = subprocess.run(
+        ["snakemake", "-n", "--cores", "2", "--configfile", "config/small.yaml", str(override)],
+        cwd=work, env=env_with_venv, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout + proc.stderr
+    assert "gradient_descent_plot" in out
+    assert "gradient_descent_run" not in out, out
+    assert "polynomial_fit" not in out and "analytic_compute" not in out

@@ -28,7 +28,7 @@ rule analytic_compute:
         runtime=10,
     params:
         step=lambda w: ANALYTIC_STEPS[w.fig],
-        json=lambda w: as_json(analytic_params(w.fig)),
+        json=lambda w: as_json(compute_params(analytic_params(w.fig))),
     shell:
         "python -m mlreview {params.step} --threads {threads}"
         " --output data={output.data:q} metrics={output.metrics:q}"

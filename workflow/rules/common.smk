@@ -22,6 +22,12 @@ def as_json(obj):
     return json.dumps(obj, sort_keys=True)
 
 
+def compute_params(section):
+    """A figure's params without its drawing-only `plot` settings, for compute rules:
+    changing how a figure is drawn must never rerun the computation behind it."""
+    return {k: v for k, v in section.items() if k != "plot"}
+
+
 def cli_pairs(name, paths):
     """`NAME=PATH` arguments for a list of files (a repeated name reaches the step as a list)."""
     return " ".join(shlex.quote(f"{name}={p}") for p in paths)

@@ -22,7 +22,7 @@ rule gradient_descent_run:
         runtime=10,
     params:
         step=lambda w: GD_STEPS[w.fig],
-        json=lambda w: as_json(config["gradient_descent"][w.fig]),
+        json=lambda w: as_json(compute_params(config["gradient_descent"][w.fig])),
     shell:
         "python -m mlreview {params.step} --threads {threads}"
         " --output data={output.data:q} metrics={output.metrics:q}"

@@ -18,7 +18,7 @@ rule polynomial_fit:
         mem_mb=2000,
         runtime=10,
     params:
-        json=lambda w: as_json(polynomial_params(w.fig)),
+        json=lambda w: as_json(compute_params(polynomial_params(w.fig))),
     shell:
         "python -m mlreview polynomial-fit --threads {threads}"
         " --output data={output.data:q} metrics={output.metrics:q}"

@@ -39,7 +39,7 @@ def quadratic_plot_step(params: dict, *, data: Path, pdf: Path, png: Path) -> No
         d["grid_x"],
         d["grid_y"],
         d["grid_e"],
-        levels=int(params["contour_levels"]),
+        levels=int(params["plot"]["contour_levels"]),
         colors="0.6",
         linewidths=0.6,
     )
@@ -68,7 +68,7 @@ def beale_plot_step(params: dict, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 9: log-spaced contours of Beale's function with the five optimisers' trajectories."""
     d = load_npz(data)
     lo, hi = (float(v) for v in d["window"])
-    lev = params["contour_levels"]
+    lev = params["plot"]["contour_levels"]
     levels = np.logspace(np.log10(float(lev["low"])), np.log10(float(lev["high"])), int(lev["n"]))
     fig, ax = figure(width=COLUMN_WIDTH * 1.5, height=COLUMN_WIDTH * 1.65)
     cs = ax.contour(
