@@ -33,3 +33,14 @@ def test_atomic_path_leaves_nothing_on_error(tmp_path):
             raise RuntimeError("interrupted")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_written_files_are_readable_by_others(tmp_path):
+    import os
+    import stat
+
+    save_json(tmp_path / "m.json", {"a": 1})
+    mode = stat.S_IMODE(os.stat(tmp_path / "m.json").st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert mode == 0o666 & ~umask
