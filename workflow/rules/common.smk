@@ -43,23 +43,36 @@ def registry():
     return figures, claims
 
 
-def figure_number(fig):
-    return f"fig{int(fig):02d}"
+def figure_stem(fig):
+    """fig07 for review figure 7; a project figure's own name otherwise."""
+    return (
+        f"fig{int(fig['number']):02d}" if fig.get("number") is not None else fig["name"]
+    )
 
 
 def all_figures():
     figures, _ = registry()
     return [
-        res(f"figures/{figure_number(f['number'])}.{ext}")
+        res(f"figures/{figure_stem(f)}.{ext}")
         for f in figures
         for ext in ("pdf", "png")
     ]
 
 
+def all_datasets():
+    """Metrics of every registered data set (building them builds the data set)."""
+    names = []
+    for path in SECTIONS:
+        names += [
+            d["metrics"] for d in yaml.safe_load(path.read_text()).get("datasets", [])
+        ]
+    return [res(f"metrics/{name}.json") for name in names]
+
+
 def all_metrics():
     figures, claims = registry()
     names = {f["metrics"] for f in figures} | {c["metrics"] for c in claims}
-    return [res(f"metrics/{name}.json") for name in sorted(names)]
+    return sorted({res(f"metrics/{name}.json") for name in names} | set(all_datasets()))
 
 
 # Params of the section rules: the config section of one figure, as its step expects it.

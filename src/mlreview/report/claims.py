@@ -104,6 +104,34 @@ class Claim:
         return ref if isinstance(ref, (int, float)) and not isinstance(ref, bool) else None
 
 
+def figure_stem(entry: dict) -> str:
+    """File stem of a registered figure: ``fig07`` for review figure 7, else its ``name``."""
+    if entry.get("number") is not None:
+        return f"fig{int(entry['number']):02d}"
+    if entry.get("name"):
+        return str(entry["name"])
+    raise RegistryError(f"figure entry needs a review 'number' or a project 'name': {entry}")
+
+
+def figure_key(entry: dict) -> str:
+    """How claims refer to a figure: the review number as text, or the project name."""
+    return str(entry["number"]) if entry.get("number") is not None else str(entry["name"])
+
+
+def figure_order(entry: dict) -> tuple[int, int, str]:
+    """Review figures by number first, then project figures by name."""
+    number = entry.get("number")
+    return (0, int(number), "") if number is not None else (1, 0, str(entry.get("name")))
+
+
+def load_datasets(paths: list[Path]) -> list[dict]:
+    """The ``datasets`` entries of every section file (name, title, metrics, description)."""
+    datasets: list[dict] = []
+    for path in paths:
+        datasets += (yaml.safe_load(Path(path).read_text()) or {}).get("datasets", [])
+    return datasets
+
+
 def load_registry(paths: list[Path]) -> tuple[list[dict], list[Claim]]:
     """Figures and claims of every section file.
 
@@ -121,10 +149,10 @@ def load_registry(paths: list[Path]) -> tuple[list[dict], list[Claim]]:
         if (claim.id, claim.value) in seen:
             raise RegistryError(f"claim {claim.id} is registered twice for {claim.value!r}")
         seen.add((claim.id, claim.value))
-    numbers = [f["number"] for f in figures]
-    if len(numbers) != len(set(numbers)):
-        raise RegistryError(f"a figure is registered twice: {sorted(numbers)}")
-    return figures, sorted(claims, key=lambda c: _claim_order(c.id))
+    stems = [figure_stem(f) for f in figures]
+    if len(stems) != len(set(stems)):
+        raise RegistryError(f"a figure is registered twice: {sorted(stems)}")
+    return sorted(figures, key=figure_order), sorted(claims, key=lambda c: _claim_order(c.id))
 
 
 def _claim_order(claim_id: str) -> tuple[int, str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from mlreview.cli import as_list
 from mlreview.io import atomic_path, load_json
 from mlreview.provenance import git_commit
-from mlreview.report.claims import load_registry
+from mlreview.report.claims import figure_key, figure_stem, load_datasets, load_registry
 from mlreview.report.scorecard import read_csv, summary
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,21 @@ def benchmark_table(folder: Path) -> list[dict]:
     return sorted(table, key=lambda r: -r["total_s"])
 
 
+def _label(fig: dict) -> str:
+    return f"Fig. {fig['number']}" if fig.get("number") is not None else f"Project figure <i>{html.escape(fig['name'])}</i>"
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return "—" if value is None else str(value)
+
+
+def lookup_rows(metrics: dict, key: str) -> list[dict]:
+    rows = metrics.get(key, [])
+    return rows if isinstance(rows, list) else []
+
+
 def _table(header: list[str], rows: list[list[str]], classes: list[str] | None = None) -> str:
     out = ["<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"]
     for i, row in enumerate(rows):
@@ -79,6 +94,7 @@ def _table(header: list[str], rows: list[list[str]], classes: list[str] | None =
 
 def render(
     figures: list[dict],
+    datasets: list[dict],
     pngs: dict[str, Path],
     metrics: dict[str, dict],
     rows: list[dict[str, str]],
@@ -97,29 +113,42 @@ def render(
         f"</code>{' (with uncommitted changes)' if git['dirty'] else ''}; results folder "
         f"<code>{html.escape(str(config.get('results', '')))}</code>.</p>",
         "<p>Scorecard: " + ", ".join(f"<b>{v}</b> {k}" for k, v in counts.items()) + ". "
-        "<a href='#scorecard'>Full scorecard</a> · <a href='#runtime'>Run times</a> · "
+        "<a href='#scorecard'>Full scorecard</a> · <a href='#datasets'>Data sets</a> · <a href='#runtime'>Run times</a> · "
         "<a href='#config'>Configuration</a></p>",
         "<h2>Figures</h2><ul>",
     ]
     for fig in figures:
-        parts.append(f"<li><a href='#fig{fig['number']:02d}'>Fig. {fig['number']}</a>: {html.escape(fig['title'])}</li>")
+        parts.append(f"<li><a href='#{figure_stem(fig)}'>{_label(fig)}</a>: {html.escape(fig['title'])}</li>")
     parts.append("</ul>")
+    if datasets:
+        parts.append("<h2 id='datasets'>Data sets</h2>")
+        for entry in datasets:
+            numbers = metrics.get(entry["metrics"], {}).get("metrics", {})
+            lines = "\n".join(f"{k} = {v}" for k, v in flatten(numbers))
+            parts.append(f"<h3>{html.escape(entry['title'])}</h3><p>{html.escape(entry['description'])}</p>")
+            parts.append(f"<details><summary>Numbers ({html.escape(entry['metrics'])}.json)</summary>"
+                         f"<div class='params'>{html.escape(lines)}</div></details>")
     by_figure = defaultdict(list)
     for row in rows:
         by_figure[row["figure"]].append(row)
     for fig in figures:
-        key = f"fig{fig['number']:02d}"
-        parts.append(f"<h2 id='{key}'>Fig. {fig['number']} — {html.escape(fig['title'])}</h2>")
+        key = figure_stem(fig)
+        parts.append(f"<h2 id='{key}'>{_label(fig)} — {html.escape(fig['title'])}</h2>")
         parts.append(f"<p>Section {html.escape(str(fig['section']))} · {html.escape(fig['kind'])}</p>")
         if key in pngs:
             data = base64.b64encode(Path(pngs[key]).read_bytes()).decode()
-            parts.append(f"<figure><img alt='Fig. {fig['number']}' src='data:image/png;base64,{data}'></figure>")
+            parts.append(f"<figure><img alt='{_label(fig)}' src='data:image/png;base64,{data}'></figure>")
         else:
             parts.append("<p><b>Figure not built.</b></p>")
         parts.append(f"<p>{html.escape(fig['caption'])}</p>")
         for deviation in fig.get("deviations") or []:
             parts.append(f"<p class='deviation'>Deviation from the review: {html.escape(deviation)}</p>")
-        claim_rows = by_figure.get(str(fig["number"]), [])
+        table = fig.get("table")
+        if table:
+            rows_t = lookup_rows(metrics.get(fig["metrics"], {}).get("metrics", {}), table["rows"])
+            cols_t = table["columns"]
+            parts.append(_table(cols_t, [[_cell(r.get(c)) for c in cols_t] for r in rows_t]))
+        claim_rows = by_figure.get(figure_key(fig), [])
         if claim_rows:
             parts.append(
                 _table(
@@ -166,12 +195,12 @@ def render(
 
 def report_step(params, *, sections, metrics, figures, scorecard: Path, html: Path) -> None:
     figure_entries, _ = load_registry(as_list(sections))
-    figure_entries = sorted(figure_entries, key=lambda f: f["number"])
+    datasets = load_datasets(as_list(sections))
     pngs = {Path(p).stem: Path(p) for p in as_list(figures)}
     metrics_by_name = {Path(p).stem: load_json(p) for p in as_list(metrics)}
     rows = read_csv(scorecard)
     bench = benchmark_table(Path(params["benchmarks"]))
-    text = render(figure_entries, pngs, metrics_by_name, rows, bench, params.get("config", {}))
+    text = render(figure_entries, datasets, pngs, metrics_by_name, rows, bench, params.get("config", {}))
     with atomic_path(html) as tmp:
         tmp.write_text(text)
     log.info("report: %d figures, %d claims, %d rules timed", len(figure_entries), len(rows), len(bench))
