@@ -22,6 +22,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/polynomial.smk"
 include: "workflow/rules/gradient_descent.smk"
 include: "workflow/rules/analytic.smk"
+include: "workflow/rules/ising.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -33,5 +34,6 @@ rule all:
     default_target: True
     input:
         figures=all_figures(),
+        datasets=all_datasets(),
         scorecard=rules.scorecard.output,
         report=rules.report.output,

@@ -1,5 +1,6 @@
 """The whole DAG on the small config, in a temporary copy of the project; plus lint."""
 
+import json
 import shutil
 import subprocess
 import time
@@ -7,7 +8,7 @@ import time
 import pytest
 import yaml
 
-from mlreview.report.claims import load_registry
+from mlreview.report.claims import figure_stem, load_datasets, load_registry
 from mlreview.report.scorecard import read_csv
 
 IGNORE = shutil.ignore_patterns(".venv", "results", ".snakemake", ".git", "__pycache__", "*.egg-info",
@@ -35,16 +36,22 @@ def test_small_dag_builds_every_output(small_run):
     figures, claims = load_registry(sorted((work / "workflow/report/sections").glob("*.yaml")))
     for fig in figures:
         for ext in ("pdf", "png"):
-            path = results / "figures" / f"fig{fig['number']:02d}.{ext}"
+            path = results / "figures" / f"{figure_stem(fig)}.{ext}"
             assert path.stat().st_size > 1000, path
         metrics = results / "metrics" / f"{fig['metrics']}.json"
         assert metrics.exists(), metrics
+    for entry in load_datasets(sorted((work / "workflow/report/sections").glob("*.yaml"))):
+        assert (results / "metrics" / f"{entry['metrics']}.json").exists(), entry
     for name in ("scorecard.csv", "scorecard.md", "report.html"):
         assert (results / name).exists(), name
     rows = read_csv(results / "scorecard.csv")
     assert {r["claim_id"] for r in rows} == {c.id for c in claims}
     failed = [f"{r['claim_id']}: {r['evidence']}" for r in rows if r["status"] in ("fail", "not_run")]
     assert not failed, failed
+    # the generated Ising data pass their physics checks (exact energies, Onsager, signs, spacing)
+    validation = json.loads((results / "metrics" / "ising_validation.json").read_text())["metrics"]
+    for flag in ("all_z_ok", "onsager_ok", "sign_ok", "spacing_ok"):
+        assert validation[flag], (flag, validation["table"])
     html = (results / "report.html").read_text()
     assert html.count("data:image/png;base64,") == len(figures)
     print(f"small DAG: {seconds:.1f} s")
@@ -61,15 +68,20 @@ def test_second_run_does_nothing(small_run, env_with_venv):
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
-def test_paper_dry_run_lists_every_job(root, env_with_venv):
-    proc = subprocess.run(["snakemake", "-n", "--nolock", "--cores", "2", "--forceall", "--quiet", "rules"],
+def test_paper_dry_run_lists_every_job(root, env_with_venv, paper_config):
+    proc = subprocess.run(["snakemake", "-n", "--nolock", "--cores", "2", "--forceall"],
                           cwd=root, env=env_with_venv, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    figures, _ = load_registry(sorted((root / "workflow/report/sections").glob("*.yaml")))
+    sections = sorted((root / "workflow/report/sections").glob("*.yaml"))
+    figures, _ = load_registry(sections)
     out = proc.stdout + proc.stderr
-    # one compute and one plot job per figure, plus scorecard, report and all
-    total = [line for line in out.splitlines() if line.strip().startswith("total")]
-    assert total and int(total[0].split()[-1]) == 2 * len(figures) + 3, out
+    results = paper_config["results"]
+    wanted = [f"{results}/figures/{figure_stem(f)}.pdf" for f in figures]
+    wanted += [f"{results}/metrics/{d['metrics']}.json" for d in load_datasets(sections)]
+    wanted += [f"{results}/scorecard.csv", f"{results}/report.html"]
+    wanted += [f"{results}/ising/ising2d_T{t:.2f}.npz" for t in paper_config["ising"]["sampling"]["temperatures"]]
+    missing = [w for w in wanted if w not in out]
+    assert not missing, missing
 
 
 def test_lint_and_format_are_clean(root, env_with_venv):

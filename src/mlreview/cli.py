@@ -43,6 +43,14 @@ STEPS: dict[str, str] = {
     "activations-plot": "mlreview.figures.analytic:activations_plot_step",
     "kl-divergence": "mlreview.analytic.divergences:compute_step",
     "kl-divergence-plot": "mlreview.figures.analytic:kl_plot_step",
+    # Ising data sets (2D Monte Carlo, 1D chains), their validation, Fig 20
+    "ising2d-sample": "mlreview.ising.sampling:sample_step",
+    "ising2d-assemble": "mlreview.data.ising:assemble_step",
+    "ising2d-validate": "mlreview.ising.validation:validate_step",
+    "ising-validation-plot": "mlreview.figures.ising:validation_plot_step",
+    "fig20-select": "mlreview.ising.display:select_step",
+    "fig20-plot": "mlreview.figures.ising:fig20_plot_step",
+    "ising1d": "mlreview.ising.chain1d:chain1d_step",
     # Scorecard and report
     "scorecard": "mlreview.report.scorecard:scorecard_step",
     "report": "mlreview.report.html:report_step",
