@@ -26,6 +26,8 @@ import sys
 import time
 from pathlib import Path
 
+from mlreview.errors import MlreviewError
+
 #: step name -> "module:function". Modules are imported only when their step runs.
 STEPS: dict[str, str] = {
     # Section II: polynomial regression (Figs 1-3)
@@ -51,6 +53,15 @@ STEPS: dict[str, str] = {
     "fig20-select": "mlreview.ising.display:select_step",
     "fig20-plot": "mlreview.figures.ising:fig20_plot_step",
     "ising1d": "mlreview.ising.chain1d:chain1d_step",
+    # MNIST and SUSY (downloaded, or the SUSY stand-in generator), Figs 24 and 26
+    "mnist-prepare": "mlreview.data.mnist:prepare_step",
+    "fig26-select": "mlreview.data.mnist:fig26_step",
+    "fig26-plot": "mlreview.figures.datasets:fig26_plot_step",
+    "susy-prepare": "mlreview.data.susy:prepare_step",
+    "susy-toy": "mlreview.data.susy_toy:toy_step",
+    "fig24-select": "mlreview.data.susy:fig24_step",
+    "fig24-plot": "mlreview.figures.datasets:fig24_plot_step",
+    "susy-features-plot": "mlreview.figures.susy:features_plot_step",
     # Scorecard and report
     "scorecard": "mlreview.report.scorecard:scorecard_step",
     "report": "mlreview.report.html:report_step",
@@ -60,7 +71,7 @@ METRICS = "metrics"
 log = logging.getLogger("mlreview")
 
 
-class StepError(RuntimeError):
+class StepError(MlreviewError):
     """A step was called wrongly (unknown name, bad NAME=PATH pair, missing argument)."""
 
 
@@ -197,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
             _pairs(args.output, "output"),
             threads=args.threads,
         )
-    except StepError as err:
+    except MlreviewError as err:
+        # Errors the user can act on: their message, no traceback.
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0
