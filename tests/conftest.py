@@ -29,4 +29,9 @@ def env_with_venv() -> dict:
     env = dict(os.environ)
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     env.setdefault("MPLBACKEND", "Agg")
+    # The offline copies of MNIST beside the checkout (CI has no internet). A temporary copy
+    # of the project has no ../shared beside it, so name the folder absolutely.
+    mirror = ROOT.parent / "shared" / "data"
+    if mirror.is_dir():
+        env.setdefault("MLREVIEW_DATA_MIRROR", str(mirror))
     return env

@@ -94,6 +94,14 @@ def test_expected_disagreement_is_reported_not_hidden():
     assert evaluate(c, METRICS)["status"] == "fail"
 
 
+def test_claim_on_other_data_is_not_run():
+    c = claim(comparison="at_least", target=0.5, requires={"source": "uci"})
+    row = evaluate(c, {**METRICS, "source": "toy"})
+    assert row["status"] == "not_run"
+    assert "needs source = uci (this run: source = toy)" in row["evidence"]
+    assert evaluate(c, {**METRICS, "source": "uci"})["status"] == "pass"
+
+
 def test_registry_errors():
     with pytest.raises(RegistryError, match="comparison"):
         claim(comparison="roughly")

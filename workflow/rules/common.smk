@@ -98,5 +98,23 @@ def analytic_params(fig):
     return params
 
 
+def mnist_params():
+    return {
+        **compute_params(config["mnist"]),
+        "cache_dir": res("downloads/mnist"),
+        "mirror": config["data"]["mirror"],
+    }
+
+
+def susy_params(source):
+    if source == "uci":
+        return {
+            **config["susy"]["uci"],
+            "cache_dir": res("downloads/susy"),
+            "mirror": config["data"]["mirror"],
+        }
+    return config["susy"]["toy"]
+
+
 wildcard_constraints:
     fig="fig[0-9]{2}",

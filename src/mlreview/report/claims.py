@@ -15,6 +15,10 @@ compare it with the review:
 
 A claim the spec expects to disagree (``expected: disagree``) keeps its measured
 value and is explained by its ``reason``; it never makes a failing check pass.
+
+A claim about particular data (``requires: {source: uci}``: metric path -> value)
+is ``not_run`` when the run used other data (e.g. the SUSY stand-in): its check would
+say nothing about the review's statement.
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ class Claim:
     evidence: str = ""
     expected: str = "agree"
     reason: str = ""
+    requires: dict | None = None
     source: str = field(default="", compare=False)
 
     @classmethod
@@ -257,6 +262,12 @@ def evaluate(claim: Claim, metrics: dict | None) -> dict[str, str]:
     }
     if metrics is None:
         return {**row, "reproduced_value": "—", "status": "not_run", "evidence": f"no metrics file {claim.metrics}.json"}
+    unmet = {path: want for path, want in (claim.requires or {}).items() if lookup(metrics, path) != want}
+    if unmet:
+        got = ", ".join(f"{path} = {lookup(metrics, path)}" for path in unmet)
+        wanted = ", ".join(f"{path} = {want}" for path, want in unmet.items())
+        return {**row, "reproduced_value": "—", "status": "not_run",
+                "evidence": f"not checkable with this run: the claim needs {wanted} (this run: {got})"}
     value = lookup(metrics, claim.value)
     try:
         evidence = claim.evidence.format_map({"m": metrics}) if claim.evidence else ""

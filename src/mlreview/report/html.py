@@ -33,6 +33,13 @@ th{background:#f4f4f4}.pass{background:#e3f6e3}.fail{background:#fbe1e1}
 """
 
 
+#: How the report names the source recorded in a figure's metrics (``source`` key).
+DATA_SOURCES = {
+    "toy": "the project's SUSY physics stand-in generator (mlreview.data.susy_toy), NOT the UCI data set",
+    "uci": "the UCI SUSY data set (Baldi, Sadowski & Whiteson 2014)",
+}
+
+
 def flatten(obj, prefix: str = "") -> list[tuple[str, str]]:
     """Key = value lines of a nested params dict (long lists shortened)."""
     items: list[tuple[str, str]] = []
@@ -141,6 +148,9 @@ def render(
         else:
             parts.append("<p><b>Figure not built.</b></p>")
         parts.append(f"<p>{html.escape(fig['caption'])}</p>")
+        source = metrics.get(fig["metrics"], {}).get("metrics", {}).get("source")
+        if source in DATA_SOURCES:
+            parts.append(f"<p class='deviation'><b>Data source:</b> {html.escape(DATA_SOURCES[source])}.</p>")
         for deviation in fig.get("deviations") or []:
             parts.append(f"<p class='deviation'>Deviation from the review: {html.escape(deviation)}</p>")
         table = fig.get("table")
