@@ -4,15 +4,10 @@ the loader's column/row selection, and the Fig 24 step."""
 
 from __future__ import annotations
 
-import functools
 import gzip
 import importlib
 import json
-import socket
-import threading
 import zipfile
-from contextlib import contextmanager
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from tests.localserver import closed_port_url, serve
 from mlreview import cli
 from mlreview.data import fetch as F
 from mlreview.data import susy as S
@@ -32,30 +28,7 @@ N_ROWS = 1000
 CHUNK = 300
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
 
-
-@contextmanager
-def serve(directory: Path):
-    """Serve ``directory`` over HTTP on 127.0.0.1 (random free port); yields the base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(directory)))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
-def closed_port_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/"
 
 
 def run(target: str, params: dict, inputs: dict, outputs: dict):
