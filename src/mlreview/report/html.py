@@ -30,6 +30,7 @@ th{background:#f4f4f4}.pass{background:#e3f6e3}.fail{background:#fbe1e1}
 .qualitative{background:#eef3fb}.not_run{background:#f2f2f2}
 .params{font-family:monospace;font-size:.8em;white-space:pre-wrap;background:#fafafa;padding:.5em}
 .deviation{color:#8a4b00}
+.scroll{overflow-x:auto;max-width:100%}
 """
 
 
@@ -92,11 +93,11 @@ def lookup_rows(metrics: dict, key: str) -> list[dict]:
 
 
 def _table(header: list[str], rows: list[list[str]], classes: list[str] | None = None) -> str:
-    out = ["<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"]
+    out = ["<div class='scroll'><table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"]
     for i, row in enumerate(rows):
         cls = f' class="{classes[i]}"' if classes else ""
         out.append(f"<tr{cls}>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>")
-    return "\n".join(out) + "</table>"
+    return "\n".join(out) + "</table></div>"
 
 
 def render(
