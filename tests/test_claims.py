@@ -86,7 +86,7 @@ def test_statuses_and_evidence():
 def test_expected_disagreement_is_reported_not_hidden():
     c = claim(comparison="qualitative", value="eta_0.5/oscillates", expected="disagree", reason="eta=eta_opt")
     row = evaluate(c, METRICS)
-    assert row["status"] == "qualitative"
+    assert row["status"] == "fail"
     assert row["reproduced_value"] == "false"
     assert "does not reproduce, as the spec expects: eta=eta_opt" in row["evidence"]
     # a numeric claim expected to disagree still fails when it fails

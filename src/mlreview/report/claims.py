@@ -13,8 +13,11 @@ compare it with the review:
   ``proxy`` threshold) decides; the status is ``qualitative`` with the evidence in
   words when the proxy holds, ``fail`` when it does not.
 
-A claim the spec expects to disagree (``expected: disagree``) keeps its measured
-value and is explained by its ``reason``; it never makes a failing check pass.
+Whatever the spec expects, a claim whose check does not hold is ``fail``.
+
+A claim known not to reproduce (``expected: disagree``: the spec expects it, or this
+project found and explained it) keeps its measured value and status, and its
+``reason`` is printed with the evidence; it never makes a failing check pass.
 
 A claim about particular data (``requires: {source: uci}``: metric path -> value)
 is ``not_run`` when the run used other data (e.g. the SUSY stand-in): its check would
@@ -276,7 +279,7 @@ def evaluate(claim: Claim, metrics: dict | None) -> dict[str, str]:
     holds = check(claim, value)
     if claim.comparison == "qualitative":
         label = "proxy (project choice) holds" if holds else "proxy (project choice) does not hold"
-        status = "qualitative" if holds or claim.expected == "disagree" else "fail"
+        status = "qualitative" if holds else "fail"
     else:
         label = "holds" if holds else "does not hold"
         status = "pass" if holds else "fail"
