@@ -24,6 +24,7 @@ include: "workflow/rules/gradient_descent.smk"
 include: "workflow/rules/analytic.smk"
 include: "workflow/rules/ising.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/linear_regression.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -62,6 +62,13 @@ STEPS: dict[str, str] = {
     "fig24-select": "mlreview.data.susy:fig24_step",
     "fig24-plot": "mlreview.figures.datasets:fig24_plot_step",
     "susy-features-plot": "mlreview.figures.susy:features_plot_step",
+    # Section VI: linear regression (Figs 14-17)
+    "diabetes-fit": "mlreview.models.diabetes:fit_step",
+    "diabetes-r2-plot": "mlreview.figures.linear_regression:diabetes_r2_plot_step",
+    "diabetes-paths-plot": "mlreview.figures.linear_regression:diabetes_paths_plot_step",
+    "ising1d-regression": "mlreview.models.ising_regression:fit_step",
+    "ising1d-r2-plot": "mlreview.figures.ising_regression:r2_plot_step",
+    "ising1d-couplings-plot": "mlreview.figures.ising_regression:couplings_plot_step",
     # Scorecard and report
     "scorecard": "mlreview.report.scorecard:scorecard_step",
     "report": "mlreview.report.html:report_step",
