@@ -15,7 +15,8 @@ import numpy as np
 from mlreview.figures.style import COLUMN_WIDTH, PAGE_WIDTH, figure, save_figure
 import matplotlib.pyplot as plt  # noqa: E402  (after style, which selects the Agg backend)
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
-from mlreview.io import atomic_path, load_npz
+from mlreview.figures.linear_regression import r2_versus_lambda  # noqa: E402
+from mlreview.io import atomic_path, load_npz  # noqa: E402
 
 #: model -> (name in legends and titles, colour): OLS blue, Ridge red, LASSO green (the notebook)
 MODEL_STYLE = {"ols": ("OLS", "tab:blue"), "ridge": ("Ridge", "tab:red"), "lasso": ("LASSO", "tab:green")}
@@ -31,17 +32,8 @@ def lambda_label(lam: float) -> str:
 
 def r2_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 16: train (solid) and test (dashed) R^2 of OLS, Ridge and LASSO against lambda."""
-    d = load_npz(data)
-    lambdas = d["figure_grid_lambdas"]
-    fig, ax = figure(1, 1, width=1.3 * COLUMN_WIDTH, height=COLUMN_WIDTH)
-    for model, (name, colour) in MODEL_STYLE.items():
-        ax.semilogx(lambdas, d[f"figure_grid_{model}_train_r2"], color=colour, ls="-", label=f"Train ({name})")
-        ax.semilogx(lambdas, d[f"figure_grid_{model}_test_r2"], color=colour, ls="--", label=f"Test ({name})")
-    ax.set_xlim(lambdas.min(), lambdas.max())
-    ax.set_ylim(*map(float, params["plot"]["ylim"]))
-    ax.set_xlabel(r"$\lambda$")
-    ax.set_ylabel(r"Performance ($R^2$)")
-    ax.legend(loc="lower left")
+    fig = r2_versus_lambda(load_npz(data), MODEL_STYLE, params["plot"]["ylim"], r"Performance ($R^2$)",
+                           (1.3 * COLUMN_WIDTH, COLUMN_WIDTH))
     save_figure(fig, pdf, png)
 
 

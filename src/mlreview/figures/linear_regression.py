@@ -19,19 +19,28 @@ from mlreview.io import load_npz
 MODEL_STYLE = {"ridge": ("Ridge", "tab:blue"), "lasso": ("LASSO", "tab:green")}
 
 
-def diabetes_r2_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
-    """Fig 14: train (solid) and test (dashed) R^2 of Ridge and LASSO against lambda."""
-    d = load_npz(data)
+def r2_versus_lambda(d: Mapping, model_style: Mapping, ylim, ylabel: str, size: tuple[float, float]):
+    """Train (solid) and test (dashed) R^2 against lambda, one colour per model (Figs 14, 16).
+
+    ``d`` holds ``figure_grid_lambdas`` and ``figure_grid_<model>_{train,test}_r2``.
+    """
     lambdas = d["figure_grid_lambdas"]
-    fig, ax = figure(1, 1, width=1.2 * COLUMN_WIDTH, height=0.9 * COLUMN_WIDTH)
-    for model, (name, colour) in MODEL_STYLE.items():
+    fig, ax = figure(1, 1, width=size[0], height=size[1])
+    for model, (name, colour) in model_style.items():
         ax.semilogx(lambdas, d[f"figure_grid_{model}_train_r2"], color=colour, ls="-", label=f"Train ({name})")
         ax.semilogx(lambdas, d[f"figure_grid_{model}_test_r2"], color=colour, ls="--", label=f"Test ({name})")
     ax.set_xlim(lambdas.min(), lambdas.max())
-    ax.set_ylim(*map(float, params["plot"]["ylim"]))
+    ax.set_ylim(*map(float, ylim))
     ax.set_xlabel(r"$\lambda$")
-    ax.set_ylabel("Performance")
+    ax.set_ylabel(ylabel)
     ax.legend(loc="lower left")
+    return fig
+
+
+def diabetes_r2_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+    """Fig 14: train (solid) and test (dashed) R^2 of Ridge and LASSO against lambda."""
+    fig = r2_versus_lambda(load_npz(data), MODEL_STYLE, params["plot"]["ylim"], "Performance",
+                           (1.2 * COLUMN_WIDTH, 0.9 * COLUMN_WIDTH))
     save_figure(fig, pdf, png)
 
 
