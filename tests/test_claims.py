@@ -88,7 +88,7 @@ def test_expected_disagreement_is_reported_not_hidden():
     row = evaluate(c, METRICS)
     assert row["status"] == "fail"
     assert row["reproduced_value"] == "false"
-    assert "does not reproduce, as the spec expects: eta=eta_opt" in row["evidence"]
+    assert "does not reproduce (known disagreement: eta=eta_opt)" in row["evidence"]
     # a numeric claim expected to disagree still fails when it fails
     c = claim(comparison="at_least", target=0.9, expected="disagree", reason="r")
     assert evaluate(c, METRICS)["status"] == "fail"

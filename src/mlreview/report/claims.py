@@ -285,9 +285,9 @@ def evaluate(claim: Claim, metrics: dict | None) -> dict[str, str]:
         status = "pass" if holds else "fail"
     if claim.expected == "disagree":
         label = (
-            f"does not reproduce, as the spec expects: {claim.reason}"
+            f"does not reproduce (known disagreement: {claim.reason})"
             if not holds
-            else f"reproduces although the spec expected a disagreement ({claim.reason})"
+            else f"reproduces although a disagreement was expected ({claim.reason})"
         )
     evidence = f"{label}. {evidence}".strip() if evidence else label
     return {**row, "reproduced_value": format_value(value), "status": status, "evidence": evidence}
