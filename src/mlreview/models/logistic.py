@@ -1,0 +1,103 @@
+"""Logistic regression for every data set of the project (Ising phases, MNIST, SUSY).
+
+One small toolbox, shared by the sections of the review that fit a logistic model:
+
+* :func:`fit_logistic` - scikit-learn ``LogisticRegression`` with ``C = 1 / lambda`` (the penalty
+  strength in scikit-learn's convention: C multiplies the *summed* loss); solver, penalty and the
+  other options come from the config;
+* :func:`fit_sgd` - ``SGDClassifier(loss="log_loss", alpha=lambda)`` (alpha multiplies the penalty
+  added to the *mean* loss). The two lambda axes are therefore not on the same footing; the review
+  plots both against the same lambda and so does the project;
+* :func:`evaluate` - accuracy with its Wilson interval (:func:`mlreview.stats.accuracy_with_ci`)
+  on named evaluation sets;
+* :func:`split_indices` - the one seeded train/test split of a data set family, computed once from
+  the config (seed, fraction) and shared by every model of that family;
+* :func:`convergence_warnings` - counts scikit-learn ConvergenceWarnings instead of hiding them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+
+from mlreview.stats import accuracy_with_ci
+
+#: Options set by the functions themselves; the config must not give them.
+_RESERVED_LOGISTIC = {"C"}
+_RESERVED_SGD = {"alpha", "loss"}
+
+
+def _check_lambda(lam: float) -> float:
+    lam = float(lam)
+    if not np.isfinite(lam) or lam <= 0.0:
+        raise ValueError(f"the regularisation strength lambda must be positive and finite, got {lam}")
+    return lam
+
+
+def _check_options(options: Mapping, reserved: set[str]) -> dict:
+    clash = reserved & set(options)
+    if clash:
+        raise ValueError(f"options {sorted(clash)} are set from lambda; remove them from the config")
+    return dict(options)
+
+
+def logistic_model(lam: float, options: Mapping) -> LogisticRegression:
+    """An unfitted ``LogisticRegression(C=1/lam, **options)``."""
+    return LogisticRegression(C=1.0 / _check_lambda(lam), **_check_options(options, _RESERVED_LOGISTIC))
+
+
+def sgd_model(lam: float, options: Mapping) -> SGDClassifier:
+    """An unfitted ``SGDClassifier(loss="log_loss", alpha=lam, **options)``."""
+    return SGDClassifier(loss="log_loss", alpha=_check_lambda(lam), **_check_options(options, _RESERVED_SGD))
+
+
+def fit_logistic(X, y, lam: float, options: Mapping) -> LogisticRegression:
+    """Fit scikit-learn logistic regression with ``C = 1 / lam`` (binary or multinomial)."""
+    return logistic_model(lam, options).fit(X, y)
+
+
+def fit_sgd(X, y, lam: float, options: Mapping) -> SGDClassifier:
+    """Fit logistic regression (log loss) by stochastic gradient descent with ``alpha = lam``."""
+    return sgd_model(lam, options).fit(X, y)
+
+
+@contextmanager
+def convergence_warnings() -> Iterator[list]:
+    """Collect the ConvergenceWarnings raised inside the block (the list is filled on exit)."""
+    caught: list = []
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always", ConvergenceWarning)
+        try:
+            yield caught
+        finally:
+            caught.extend(w for w in record if issubclass(w.category, ConvergenceWarning))
+
+
+def evaluate(model, sets: Mapping[str, tuple], confidence: float = 0.95) -> dict[str, dict]:
+    """Accuracy with its Wilson interval on each named set ``{name: (X, y)}``.
+
+    Binary models predict class 1 when P(1) >= 0.5 (scikit-learn's ``predict``, i.e. the sign of
+    the decision function), multi-class models the argmax.
+    """
+    return {name: accuracy_with_ci(y, model.predict(X), confidence) for name, (X, y) in sets.items()}
+
+
+def split_indices(n: int, train_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded random split of ``range(n)``: (train rows, test rows), each sorted.
+
+    ``round(train_fraction * n)`` rows train and the rest test; the same (n, fraction, seed) gives
+    the same split, so every model of a family that uses the config's values shares it.
+    """
+    if n < 2:
+        raise ValueError(f"need at least 2 rows to split, got {n}")
+    if not 0.0 < float(train_fraction) < 1.0:
+        raise ValueError(f"train_fraction must lie strictly between 0 and 1, got {train_fraction}")
+    n_train = int(round(float(train_fraction) * n))
+    n_train = min(max(n_train, 1), n - 1)
+    order = np.random.default_rng(int(seed)).permutation(n)
+    return np.sort(order[:n_train]), np.sort(order[n_train:])
