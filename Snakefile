@@ -25,6 +25,7 @@ include: "workflow/rules/analytic.smk"
 include: "workflow/rules/ising.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/linear_regression.smk"
+include: "workflow/rules/logistic_regression.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -69,6 +69,11 @@ STEPS: dict[str, str] = {
     "ising1d-regression": "mlreview.models.ising_regression:fit_step",
     "ising1d-r2-plot": "mlreview.figures.ising_regression:r2_plot_step",
     "ising1d-couplings-plot": "mlreview.figures.ising_regression:couplings_plot_step",
+    # Section VII: logistic regression (Figs 21, 27)
+    "ising-logistic": "mlreview.models.ising_logistic:fit_step",
+    "ising-logistic-plot": "mlreview.figures.logistic:ising_accuracy_plot_step",
+    "mnist-softmax": "mlreview.models.mnist_softmax:fit_step",
+    "mnist-weights-plot": "mlreview.figures.logistic:mnist_weights_plot_step",
     # Scorecard and report
     "scorecard": "mlreview.report.scorecard:scorecard_step",
     "report": "mlreview.report.html:report_step",
