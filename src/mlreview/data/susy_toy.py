@@ -188,10 +188,8 @@ def two_body_momentum(m_parent, m_a, m_b) -> np.ndarray:
     return np.sqrt(np.maximum(lam, 0.0)) / (2.0 * m_parent)
 
 
-def two_body_decay(parent: np.ndarray, m_parent, m_a, m_b, rng: np.random.Generator):
-    """Isotropic two-body decays of ``parent`` (N, 4) of mass ``m_parent`` -> a + b, in the
-    frame of ``parent``. Returns the four-vectors of a and b."""
-    n = parent.shape[0]
+def two_body_at_rest(n: int, m_parent, m_a, m_b, rng: np.random.Generator):
+    """Isotropic back-to-back a + b in the rest frame of a parent of mass ``m_parent``."""
     m_a = np.broadcast_to(np.asarray(m_a, float), (n,))
     m_b = np.broadcast_to(np.asarray(m_b, float), (n,))
     pstar = two_body_momentum(m_parent, m_a, m_b)
@@ -202,6 +200,13 @@ def two_body_decay(parent: np.ndarray, m_parent, m_a, m_b, rng: np.random.Genera
     b[:, 0] = np.sqrt(pstar**2 + m_b**2)
     a[:, 1:] = direction
     b[:, 1:] = -direction
+    return a, b
+
+
+def two_body_decay(parent: np.ndarray, m_parent, m_a, m_b, rng: np.random.Generator):
+    """Isotropic two-body decays of ``parent`` (N, 4) of mass ``m_parent`` -> a + b, in the
+    frame of ``parent``. Returns the four-vectors of a and b."""
+    a, b = two_body_at_rest(parent.shape[0], m_parent, m_a, m_b, rng)
     beta = velocity(parent)
     return boost(a, beta), boost(b, beta)
 
@@ -274,14 +279,7 @@ def simulate_truth(n: int, signal: bool, params: Mapping, rng: np.random.Generat
     sqrt_shat = threshold + _truncated_exponential(tail, sqrt_s - threshold, rng)
 
     # Parents back to back in the pair rest frame.
-    pstar = two_body_momentum(sqrt_shat, m1, m2)
-    direction = _isotropic(n, rng) * pstar[:, None]
-    p1 = np.empty((n, 4))
-    p2 = np.empty((n, 4))
-    p1[:, 0] = np.sqrt(pstar**2 + m1**2)
-    p2[:, 0] = np.sqrt(pstar**2 + m2**2)
-    p1[:, 1:] = direction
-    p2[:, 1:] = -direction
+    p1, p2 = two_body_at_rest(n, sqrt_shat, m1, m2, rng)
 
     # Decays (in the pair rest frame).
     invisible = np.zeros((n, 4))
