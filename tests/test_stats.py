@@ -13,6 +13,7 @@ def test_wilson_known_values():
     assert lo == 0.0 and 0.1 < hi < 0.2
     lo, hi = wilson_interval(20, 20)
     assert hi == 1.0 and 0.8 < lo < 0.9
+    assert wilson_interval(1000, 1000)[1] == 1.0 and wilson_interval(0, 1000)[0] == 0.0
 
 
 def test_wilson_coverage_is_close_to_nominal():

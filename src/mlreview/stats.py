@@ -22,7 +22,10 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
     denom = 1 + z**2 / n
     centre = (p + z**2 / (2 * n)) / denom
     half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+    # At k = 0 or k = n the bound is exactly 0 or 1; rounding would leave 1 - 2e-16.
+    lo = 0.0 if successes == 0 else max(0.0, centre - half)
+    hi = 1.0 if successes == n else min(1.0, centre + half)
+    return float(lo), float(hi)
 
 
 def accuracy_with_ci(y_true, y_pred, confidence: float = 0.95) -> dict[str, float]:
