@@ -1,0 +1,1 @@
+"""PyTorch models and the shared training loop (Sections VII, IX, X, XVII)."""
