@@ -36,3 +36,24 @@ def test_accuracy_with_ci():
     assert result["ci_low"] < 0.75 < result["ci_high"]
     with pytest.raises(ValueError, match="shape mismatch"):
         accuracy_with_ci([1, 0], [1])
+
+
+def test_roc_known_answers():
+    from mlreview.stats import rejection_at, roc
+
+    y = np.array([0, 0, 1, 1])
+    perfect = roc(y, np.array([0.1, 0.2, 0.8, 0.9]), 11)
+    assert perfect["auc"] == 1.0 and np.all(perfect["rejection"][:-1] == 1.0)
+    reversed_ = roc(y, np.array([0.9, 0.8, 0.2, 0.1]), 11)
+    assert reversed_["auc"] == 0.0
+    # one of the four pairs misordered: AUC 3/4
+    assert roc(y, np.array([0.1, 0.85, 0.8, 0.9]), 11)["auc"] == 0.75
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 200_000)
+    chance = roc(y, rng.random(200_000), 101)
+    assert abs(chance["auc"] - 0.5) < 0.01
+    np.testing.assert_allclose(chance["rejection"], 1 - chance["efficiency"], atol=0.01)
+    at = rejection_at(chance, [0.5, 0.8])
+    assert set(at) == {"eff_0.5", "eff_0.8"} and abs(at["eff_0.5"] - 0.5) < 0.01
+    with pytest.raises(ValueError, match="both classes"):
+        roc(np.ones(5), np.arange(5.0))

@@ -38,3 +38,32 @@ def accuracy_with_ci(y_true, y_pred, confidence: float = 0.95) -> dict[str, floa
     k = int(np.sum(y_true == y_pred))
     lo, hi = wilson_interval(k, n, confidence)
     return {"accuracy": k / n, "ci_low": lo, "ci_high": hi, "n": n, "confidence": confidence}
+
+
+def roc(y_true, score, n_points: int = 201) -> dict:
+    """ROC of a continuous score for a binary label, in the review's HEP convention.
+
+    Returns ``auc`` (area under the ROC, from the scores themselves, not from the grid) and the
+    curve on a regular grid of signal efficiency (true-positive rate) ``efficiency`` from 0 to 1
+    with the background rejection ``rejection`` = 1 - false-positive rate reached there (the
+    largest rejection at that efficiency or above, interpolated between the curve's points).
+    """
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    y_true = np.asarray(y_true)
+    score = np.asarray(score, dtype=np.float64)
+    if y_true.shape != score.shape:
+        raise ValueError(f"shape mismatch: {y_true.shape} vs {score.shape}")
+    if len(np.unique(y_true)) != 2:
+        raise ValueError("an ROC curve needs events of both classes")
+    fpr, tpr, _ = roc_curve(y_true, score)
+    efficiency = np.linspace(0.0, 1.0, int(n_points))
+    rejection = 1.0 - np.interp(efficiency, tpr, fpr)
+    return {"auc": float(roc_auc_score(y_true, score)), "efficiency": efficiency, "rejection": rejection}
+
+
+def rejection_at(curve: dict, efficiencies) -> dict[str, float]:
+    """Background rejection of an :func:`roc` curve at the given signal efficiencies
+    (keys ``eff_0.5``, ...)."""
+    return {f"eff_{float(e):g}": float(np.interp(float(e), curve["efficiency"], curve["rejection"]))
+            for e in efficiencies}
