@@ -69,9 +69,16 @@ STEPS: dict[str, str] = {
     "ising1d-regression": "mlreview.models.ising_regression:fit_step",
     "ising1d-r2-plot": "mlreview.figures.ising_regression:r2_plot_step",
     "ising1d-couplings-plot": "mlreview.figures.ising_regression:couplings_plot_step",
-    # Section VII: logistic regression (Figs 21, 27)
+    # Section VII: logistic regression (Figs 21, 22, 23, 25, 27)
     "ising-logistic": "mlreview.models.ising_logistic:fit_step",
     "ising-logistic-plot": "mlreview.figures.logistic:ising_accuracy_plot_step",
+    "susy-logistic": "mlreview.models.susy_logistic:fit_step",
+    "susy-logistic-scan": "mlreview.models.susy_logistic:scan_step",
+    "susy-logistic-ablation": "mlreview.models.susy_logistic:ablation_step",
+    "fig25-roc": "mlreview.models.susy_logistic:fig25_step",
+    "susy-probability-plot": "mlreview.figures.susy:fig22_plot_step",
+    "susy-roc-scan-plot": "mlreview.figures.susy:fig23_plot_step",
+    "susy-roc-plot": "mlreview.figures.susy:fig25_plot_step",
     "mnist-softmax": "mlreview.models.mnist_softmax:fit_step",
     "mnist-weights-plot": "mlreview.figures.logistic:mnist_weights_plot_step",
     # Scorecard and report

@@ -116,5 +116,27 @@ def susy_params(source):
     return config["susy"]["toy"]
 
 
+#: Parts of `logistic_regression.susy` that belong to one rule; the rest is shared.
+SUSY_LOGISTIC_PARTS = ("fits", "fig22", "fig23", "ablation", "fig25")
+
+
+def susy_logistic_params(part, name=None):
+    """SUSY logistic regression: the shared settings with one part's own on top (one fit of
+    `fits` when `name` is given); drawing-only settings stay out."""
+    section = config["logistic_regression"]["susy"]
+    shared = {k: v for k, v in section.items() if k not in SUSY_LOGISTIC_PARTS}
+    own = section[part][name] if name is not None else section[part]
+    return {**shared, **compute_params(own)}
+
+
+def logistic_plot_params(fig):
+    """The config section a logistic-regression figure is drawn with."""
+    section = config["logistic_regression"]
+    parts = {"fig21": ("ising",), "fig27": ("mnist",)}
+    for key in parts.get(fig, ("susy", fig)):
+        section = section[key]
+    return section
+
+
 wildcard_constraints:
     fig="fig[0-9]{2}",

@@ -1,10 +1,25 @@
-# Section VII: logistic regression - Ising phases (Fig 21) and MNIST softmax (Fig 27).
-# SUSY (Figs 22, 23, 25) is an open issue.
+# Section VII: logistic regression - Ising phases (Fig 21), SUSY (Figs 22, 23, 25) and MNIST
+# softmax (Fig 27).
 
 #: figure -> the step drawing it
-LOGISTIC_PLOTS = {"fig21": "ising-logistic-plot", "fig27": "mnist-weights-plot"}
-#: figure -> its config section
-LOGISTIC_SECTIONS = {"fig21": "ising", "fig27": "mnist"}
+LOGISTIC_PLOTS = {
+    "fig21": "ising-logistic-plot",
+    "fig22": "susy-probability-plot",
+    "fig23": "susy-roc-scan-plot",
+    "fig25": "susy-roc-plot",
+    "fig27": "mnist-weights-plot",
+}
+#: figure -> the file it is drawn from (Fig 22 shows one of the SUSY fits)
+LOGISTIC_DATA = {
+    "fig21": res("logistic/fig21.npz"),
+    "fig22": res(
+        f"logistic/susy_{config['logistic_regression']['susy']['fig22']['fit']}.npz"
+    ),
+    "fig23": res("logistic/fig23.npz"),
+    "fig25": res("logistic/fig25.npz"),
+    "fig27": res("logistic/fig27.npz"),
+}
+SUSY_FITS = list(config["logistic_regression"]["susy"]["fits"])
 
 
 rule ising_logistic_fit:
@@ -55,9 +70,107 @@ rule mnist_softmax_fit:
         " --params {params.json:q} > {log:q} 2>&1"
 
 
+rule susy_logistic_fit:
+    input:
+        parquet=rules.susy_prepare.output.parquet,
+    output:
+        data=res("logistic/susy_{fit}.npz"),
+        metrics=res("metrics/susy_logistic_{fit}.json"),
+    log:
+        res("logs/susy_logistic_fit/{fit}.log"),
+    benchmark:
+        res("benchmarks/susy_logistic_fit/{fit}.tsv")
+    wildcard_constraints:
+        fit="|".join(SUSY_FITS),
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    params:
+        json=lambda w: as_json(susy_logistic_params("fits", w.fit)),
+    shell:
+        "python -m mlreview susy-logistic --threads {threads} --input parquet={input.parquet:q}"
+        " --output data={output.data:q} metrics={output.metrics:q}"
+        " --params {params.json:q} > {log:q} 2>&1"
+
+
+rule susy_logistic_scan:
+    input:
+        parquet=rules.susy_prepare.output.parquet,
+    output:
+        data=res("logistic/fig23.npz"),
+        metrics=res("metrics/fig23.json"),
+    log:
+        res("logs/susy_logistic_scan/fig23.log"),
+    benchmark:
+        res("benchmarks/susy_logistic_scan/fig23.tsv")
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=40,
+    params:
+        json=as_json(susy_logistic_params("fig23")),
+    shell:
+        "python -m mlreview susy-logistic-scan --threads {threads} --input parquet={input.parquet:q}"
+        " --output data={output.data:q} metrics={output.metrics:q}"
+        " --params {params.json:q} > {log:q} 2>&1"
+
+
+rule susy_logistic_ablation:
+    input:
+        parquet=rules.susy_prepare.output.parquet,
+    output:
+        metrics=res("metrics/susy_ablation.json"),
+    log:
+        res("logs/susy_logistic_ablation/susy_ablation.log"),
+    benchmark:
+        res("benchmarks/susy_logistic_ablation/susy_ablation.tsv")
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        json=as_json(susy_logistic_params("ablation")),
+    shell:
+        "python -m mlreview susy-logistic-ablation --threads {threads} --input parquet={input.parquet:q}"
+        " --output metrics={output.metrics:q} --params {params.json:q} > {log:q} 2>&1"
+
+
+rule fig25_roc:
+    input:
+        parquet=rules.susy_prepare.output.parquet,
+        low=res("logistic/susy_low.npz"),
+        all_features=res("logistic/susy_all.npz"),
+    output:
+        data=res("logistic/fig25.npz"),
+        metrics=res("metrics/fig25.json"),
+    log:
+        res("logs/fig25_roc/fig25.log"),
+    benchmark:
+        res("benchmarks/fig25_roc/fig25.tsv")
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    params:
+        json=as_json(susy_logistic_params("fig25")),
+    shell:
+        "python -m mlreview fig25-roc --input parquet={input.parquet:q} low={input.low:q}"
+        " all_features={input.all_features:q} --output data={output.data:q} metrics={output.metrics:q}"
+        " --params {params.json:q} > {log:q} 2>&1"
+
+
 rule logistic_regression_plot:
     input:
-        data=res("logistic/{fig}.npz"),
+        data=lambda w: LOGISTIC_DATA[w.fig],
     output:
         pdf=res("figures/{fig}.pdf"),
         png=res("figures/{fig}.png"),
@@ -75,7 +188,7 @@ rule logistic_regression_plot:
         runtime=5,
     params:
         step=lambda w: LOGISTIC_PLOTS[w.fig],
-        json=lambda w: as_json(config["logistic_regression"][LOGISTIC_SECTIONS[w.fig]]),
+        json=lambda w: as_json(logistic_plot_params(w.fig)),
     shell:
         "python -m mlreview {params.step} --input data={input.data:q}"
         " --output pdf={output.pdf:q} png={output.png:q}"

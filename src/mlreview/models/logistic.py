@@ -101,3 +101,38 @@ def split_indices(n: int, train_fraction: float, seed: int) -> tuple[np.ndarray,
     n_train = min(max(n_train, 1), n - 1)
     order = np.random.default_rng(int(seed)).permutation(n)
     return np.sort(order[:n_train]), np.sort(order[n_train:])
+
+
+#: rows per block when evaluating the loss (bounds the float64 temporaries; not a data choice)
+_LOSS_BLOCK = 1 << 20
+
+
+def penalised_log_loss(w, b: float, X, y, alpha: float) -> float:
+    """Mean binary cross-entropy of the logits ``X @ w + b`` plus ``alpha * (1/2) * ||w||^2``:
+    the objective of SGDClassifier(loss="log_loss", penalty="l2") and of the SUSY minibatch model
+    (the bias is not penalised)."""
+    w = np.asarray(w, dtype=np.float64).ravel()
+    y = np.asarray(y)
+    total = 0.0
+    for start in range(0, len(y), _LOSS_BLOCK):
+        z = np.asarray(X[start:start + _LOSS_BLOCK], dtype=np.float64) @ w + float(b)
+        # log(1 + exp(-z)) for y = 1, log(1 + exp(z)) for y = 0, computed stably
+        total += float(np.logaddexp(0.0, np.where(y[start:start + _LOSS_BLOCK] == 1, -z, z)).sum())
+    return total / len(y) + 0.5 * float(alpha) * float(w @ w)
+
+
+
+def reference_optimum(X, y, alpha: float, options: Mapping) -> dict:
+    """The exact minimiser of :func:`penalised_log_loss` by L-BFGS, as a convergence reference.
+
+    scikit-learn's LogisticRegression minimises ``C * sum(loss) + (1/2) ||w||^2``, which is
+    ``n C`` times the mean-loss objective with ``alpha = 1 / (n C)``: so ``C = 1 / (alpha n)``.
+    Returns the objective at the optimum, the coefficients, iterations and whether L-BFGS
+    converged.
+    """
+    lam = _check_lambda(alpha) * len(y)  # LogisticRegression's 1/C
+    with convergence_warnings() as caught:
+        model = fit_logistic(X, y, lam, {"solver": "lbfgs", **options})
+    w, b = model.coef_.ravel(), float(model.intercept_[0])
+    return {"objective": penalised_log_loss(w, b, X, y, alpha), "coef": w, "intercept": b,
+            "n_iter": int(np.max(model.n_iter_)), "converged": not caught}
