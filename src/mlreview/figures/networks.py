@@ -46,8 +46,7 @@ def draw_heatmap(ax, table: np.ndarray, rows: Sequence, cols: Sequence, *, clim,
     (NaN) cells are grey. Returns the image (for a colour bar)."""
     import matplotlib.pyplot as plt
 
-    colours = plt.get_cmap(cmap).copy()
-    colours.set_bad("0.8")
+    colours = plt.get_cmap(cmap).with_extremes(bad="0.8")
     low, high = map(float, clim)
     image = ax.imshow(np.ma.masked_invalid(table), cmap=colours, vmin=low, vmax=high, aspect="auto",
                       origin="upper")
