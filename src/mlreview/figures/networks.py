@@ -127,7 +127,7 @@ def optimizers_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -
     d = load_npz(data)
     names = [str(n) for n in d["optimizers"]]
     y = np.arange(len(names))[::-1]
-    fig, ax = figure(1, 1, width=COLUMN_WIDTH * 1.5, height=0.35 * len(names) + 0.9)
+    fig, ax = figure(1, 1, width=COLUMN_WIDTH * 1.5, height=0.4 * len(names) + 0.9)
     mean = np.nan_to_num(d["mean"])
     ax.barh(y, mean, color="tab:blue", alpha=0.6, height=0.6)
     ax.errorbar(d["mean"], y, xerr=d["std"], fmt="none", ecolor="black", capsize=3, lw=1,
@@ -135,10 +135,9 @@ def optimizers_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -
     ax.errorbar(d["pooled"], y, xerr=[d["pooled"] - d["ci_low"], d["ci_high"] - d["pooled"]], fmt="none",
                 ecolor="tab:red", capsize=2, lw=1.5, label="95% interval, pooled held-out predictions")
     low, high = axis_range(params["plot"]["xlim"], np.concatenate([d["mean"] - d["std"], d["ci_low"]]))
-    for yy, m, lr in zip(y, d["mean"], d["lr"]):
-        text = "diverged" if np.isnan(m) else f"{100 * m:.2f}%"
-        ax.text(low + 0.01 * (high - low), yy, f"{text}  (lr {lr:g})", va="center", fontsize=7)
-    ax.set_yticks(y, names)
+    labels = [f"{name} (lr {lr:g})\n{'diverged' if np.isnan(m) else f'{100 * m:.2f}%'}"
+              for name, lr, m in zip(names, d["lr"], d["mean"])]
+    ax.set_yticks(y, labels)
     ax.set_xlim(low, high)
     ax.set_xlabel(f"cross-validated accuracy ({int(d['folds'])} folds, {int(d['epochs'])} epoch(s), "
                   f"{int(d['n_train']):,} images)")
