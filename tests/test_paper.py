@@ -56,3 +56,22 @@ def test_paper_metrics_were_made_with_the_paper_config(root, results, paper_conf
     params = load_json(results / "metrics" / "fig09.json")["provenance"]["params"]
     section = {k: v for k, v in paper_config["gradient_descent"]["fig09"].items() if k != "plot"}
     assert params == yaml.safe_load(yaml.safe_dump(section))
+
+
+def test_paper_deep_networks_cover_their_grids(results, paper_config):
+    """Sections IX-X: every grid of the config is complete, at the paper sizes and epochs, and the
+    MNIST networks reach the accuracy any faithful reproduction reaches (about 98% and 99%)."""
+    dn = paper_config["deep_networks"]
+    fig40 = load_json(results / "metrics" / "fig40.json")["metrics"]
+    assert fig40["sizes"] == dn["susy_dnn"]["sizes"] and fig40["learning_rates"] == dn["susy_dnn"]["learning_rates"]
+    fig41 = load_json(results / "metrics" / "fig41.json")["metrics"]
+    assert fig41["hidden_units"] == dn["ising_dnn"]["hidden_units"] and fig41["n_diverged"] == 0
+    assert fig41["n_train"] == 104000 and fig41["epochs"] == dn["ising_dnn"]["training"]["epochs"]
+    fig45 = load_json(results / "metrics" / "fig45.json")["metrics"]
+    assert fig45["depths"] == dn["ising_cnn"]["depths"] and fig45["epochs"] == dn["ising_cnn"]["training"]["epochs"]
+    dnn = load_json(results / "metrics" / "mnist_dnn.json")["metrics"]
+    assert dnn["n_train"] == 60000 and dnn["epochs"] == dn["mnist_dnn"]["training"]["epochs"]
+    assert dnn["test"]["accuracy"] > 0.97
+    assert load_json(results / "metrics" / "mnist_cnn.json")["metrics"]["test"]["accuracy"] > 0.985
+    optimizers = load_json(results / "metrics" / "mnist_optimizers.json")["metrics"]
+    assert set(optimizers["ranking"]) == set(dn["mnist_optimizers"]["compared"])
