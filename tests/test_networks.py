@@ -373,7 +373,7 @@ def test_ising_dnn_c54_quantities(tmp_path):
     cells = []
     for n, crit in ((10, 0.7), (100, 0.8)):
         cells.append({"hidden_units": n, "lr": 0.1, "diverged": False, "n_train": 8, "n_test": 2, "n_critical": 3,
-                      "epochs": 1, "batch_size": 4, "error": None,
+                      "epochs": 1, "batch_size": 4, "error": None, "per_epoch": {},
                       **{s: {"accuracy": a, "ci_low": a - 0.1, "ci_high": min(1.0, a + 0.1), "n": 10}
                          for s, a in (("train", 1.0), ("test", 1.0), ("critical", crit))}})
     paths = []

@@ -136,6 +136,7 @@ def dnn_gather_step(params: Mapping, *, cells, data: Path) -> dict:
         "epochs": any_cell["epochs"], "batch_size": any_cell["batch_size"], "hidden_units": hidden,
         "learning_rates": lrs, **{f"{s}_accuracy": acc[s] for s in SETS},
         "n_diverged": int(np.sum(np.isnan(acc["test"]))),
+        "per_epoch": {f"N{n}_lr{lr:g}": grid[(float(n), lr)]["per_epoch"] for n in hidden for lr in lrs},
         "c53": c53_quantities(c53, at),
         "c54": c54_out,
     })
@@ -199,8 +200,8 @@ def cnn_gather_step(params: Mapping, *, cells, data: Path) -> dict:
     return to_jsonable({
         "n_train": rows[0]["n_train"], "n_test": rows[0]["n_test"], "n_critical": rows[0]["n_critical"],
         "epochs": rows[0]["epochs"], "depths": depths,
-        "per_depth": {str(d): {"test": r["test"], "critical": r["critical"], "fit_seconds": r["fit_seconds"]}
-                      for d, r in zip(depths, rows)},
+        "per_depth": {str(d): {"test": r["test"], "critical": r["critical"], "per_epoch": r["per_epoch"],
+                               "fit_seconds": r["fit_seconds"]} for d, r in zip(depths, rows)},
         "c55": {"min_test_accuracy": float(test.min()), "depth_at_min": depths[int(np.argmin(test))]},
         "c56": {"min_critical_accuracy": float(crit.min()), "max_critical_accuracy": float(crit.max())},
         "c57": {"min_test_minus_critical": float((test - crit).min()),

@@ -97,6 +97,8 @@ def gather_step(params: Mapping, *, cells, data: Path) -> dict:
         "source": source, "sizes": sizes, "learning_rates": lrs, "n_test": n_test, "batch_size": batch,
         "test_accuracy": acc, "test_ci_low": table["ci_low"], "test_ci_high": table["ci_high"],
         "n_diverged": int(np.sum(np.isnan(acc))),
+        "per_epoch_test_accuracy": {f"D{s}_lr{lr:g}": grid[(float(s), lr)]["per_epoch"]["test_accuracy"]
+                                    for s in sizes for lr in lrs},
         "best": {"size": sizes[i], "lr": lrs[j], **best},
         "c51": {"argmax_size": sizes[i], "argmax_lr": lrs[j],
                 "holds": bool(sizes[i] == int(claim_cell["size"]) and np.isclose(lrs[j], float(claim_cell["lr"])))},
