@@ -148,3 +148,16 @@ def test_project_registry_is_valid(root):
         assert {"title", "section", "kind", "metrics", "caption"} <= set(f), f
         assert f.get("number") is not None or f.get("name"), f
         assert f["kind"] in ("compute", "analytic")
+
+
+def test_report_flags_fits_that_did_not_converge():
+    from mlreview.report.html import render, unconverged
+
+    metrics = {"a": {"lam_1": {"convergence": {"converged": False}}, "lam_2": {"convergence": {"converged": True}}},
+               "b": {"convergence_warning": True, "n": 3}, "liblinear": {"convergence_warnings": 2},
+               "sgd": {"convergence_warnings": 0}}
+    assert unconverged(metrics) == ["a/lam_1/convergence", "b", "liblinear/convergence_warnings = 2"]
+    assert unconverged({"converged": True, "x": {"convergence_warning": False}}) == []
+    fig = {"number": 23, "title": "t", "section": "VII", "kind": "compute", "metrics": "fig23", "caption": "c"}
+    page = render([fig], [], {}, {"fig23": {"metrics": metrics}}, [], [], {})
+    assert "Not converged" in page and "a/lam_1/convergence" in page and "3 fit(s) not converged" in page

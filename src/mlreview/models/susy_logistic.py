@@ -20,6 +20,7 @@ objective. ROC curves and AUCs always come from the predicted probabilities
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -142,11 +143,15 @@ def convergence(sets: Mapping, alpha: float, coef, intercept, params: Mapping) -
     reached = penalised_log_loss(coef, intercept, X, y, alpha)
     out = {"objective": reached}
     if params["reference_optimum"]:
-        # started at the solution being checked: a few L-BFGS steps instead of a full solve
-        ref = reference_optimum(X, y, alpha, params["reference"], init=(coef, intercept))
+        # Started at the solution being checked (a few Newton steps instead of a full solve),
+        # unless it is worse than the zero model (objective log 2): from far out in the saturated
+        # region Newton's method crawls, and a cold start is faster.
+        init = (coef, intercept) if reached < math.log(2.0) else None
+        ref = reference_optimum(X, y, alpha, params["reference"], init=init)
         gap = (reached - ref["objective"]) / abs(ref["objective"])
         out.update({"objective_optimum": ref["objective"], "relative_gap": gap,
                     "optimum_n_iter": ref["n_iter"], "optimum_converged": ref["converged"],
+                    "optimum_warm_start": init is not None,
                     "converged": bool(gap <= float(params["convergence_tol"]))})
     return out
 
