@@ -26,6 +26,7 @@ include: "workflow/rules/ising.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/linear_regression.smk"
 include: "workflow/rules/logistic_regression.smk"
+include: "workflow/rules/ensembles.smk"
 include: "workflow/rules/report.smk"
 
 
