@@ -28,7 +28,6 @@ report) and the quantities of claims C41-C45 (``c41`` ... ``c45``). :func:`compa
 
 from __future__ import annotations
 
-import platform
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -37,6 +36,7 @@ import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 
 from mlreview.io import load_json, save_npz, to_jsonable
+from mlreview.provenance import cpu_model
 from mlreview.models.ising_logistic import load_sets
 from mlreview.stats import accuracy_with_ci
 
@@ -44,17 +44,6 @@ from mlreview.stats import accuracy_with_ci
 SETS = ("train", "test", "critical", "oob")
 #: options the step sets itself; the config's ``forest`` must not give them
 RESERVED = {"n_estimators", "min_samples_split", "warm_start", "oob_score", "n_jobs"}
-
-
-def cpu_model() -> str:
-    """The CPU model name (from /proc/cpuinfo on Linux), else what platform knows."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def forest_sizes(sizes: Sequence[int]) -> list[int]:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlreview.data.susy import FEATURES, LABEL, LOW_LEVEL, held_out_rows, load_susy, parquet_source
+from mlreview.data.susy import FEATURE_SETS, LABEL, held_out_rows, load_susy, parquet_source
 from mlreview.errors import MlreviewError
 from mlreview.io import load_npz, save_npz, to_jsonable
 from mlreview.models.linear_regression import lambda_keys, log_grid
@@ -36,8 +36,6 @@ from mlreview.stats import accuracy_with_ci, rejection_at, roc
 
 log = logging.getLogger(__name__)
 
-#: config name -> feature columns
-FEATURE_SETS = {"low": LOW_LEVEL, "all": FEATURES}
 
 
 def split_rows(n_rows: int, params: Mapping) -> dict[str, tuple[int, int]]:

@@ -10,7 +10,7 @@ and the 10 high-level features, each scored with its own model.
 :func:`fit_step` - the authors' settings: ``XGBClassifier(**booster, n_estimators=n_estimators[set],
 n_jobs=threads)`` (binary:logistic, depth 3, learning rate 0.1, the other parameters pinned at the old
 library defaults; histogram tree method). Test accuracy (P(signal) >= 0.5) with its Wilson interval,
-ROC curve and AUC from the predicted probabilities (:func:`roc`), and the feature importances of
+ROC curve and AUC from the predicted probabilities (:func:`mlreview.stats.roc`), and the feature importances of
 every model by split count ("weight", the review's F-score) and by gain.
 
 :func:`tune_step` - ``tuning.cv_folds``-fold cross-validation (stratified, unshuffled: the training
@@ -33,18 +33,16 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from xgboost import XGBClassifier
 
-from mlreview.data.susy import FEATURES, HIGH_LEVEL, LABEL, LOW_LEVEL, load_susy, parquet_source
+from mlreview.data.susy import FEATURE_SETS, LABEL, load_susy, parquet_source
 from mlreview.errors import MlreviewError
 from mlreview.io import save_npz, to_jsonable
 from mlreview.models.logistic import split_indices
-from mlreview.stats import accuracy_with_ci
+from mlreview.stats import accuracy_with_ci, roc
 
 #: feature set -> its columns, in the file's order [decision g]
-FEATURE_SETS = {"all": FEATURES, "low": LOW_LEVEL, "high": HIGH_LEVEL}
 #: importance types: split count (the review's F-score) and gain
 IMPORTANCE_TYPES = ("weight", "gain")
 #: options the steps set themselves
@@ -62,7 +60,7 @@ def load_split(parquet: Path, params: Mapping) -> tuple[dict, str | None]:
                             "(lower ensembles.fig34.n_events or make a larger file)")
     train, test = split_indices(n, 1.0 - float(params["test_fraction"]), int(params["split_seed"]))
     y = frame[LABEL].to_numpy().astype(np.int64)
-    X = frame[list(FEATURES)].reset_index(drop=True)
+    X = frame[list(FEATURE_SETS["all"])].reset_index(drop=True)
     return {"train": (X.iloc[train], y[train]), "test": (X.iloc[test], y[test])}, parquet_source(parquet)
 
 
@@ -72,14 +70,6 @@ def booster(options: Mapping, n_estimators: int, threads: int, **override) -> XG
     if clash:
         raise ValueError(f"options {sorted(clash)} are set by the step; remove them from the config's booster")
     return XGBClassifier(**{**options, **override}, n_estimators=int(n_estimators), n_jobs=int(threads))
-
-
-def roc(y_true, p_signal) -> dict:
-    """ROC curve from the predicted signal probability, as in the review's SUSY figures:
-    signal efficiency (true-positive rate) and background rejection (1 - false-positive rate),
-    with the AUC (area under TPR against FPR) from the same probabilities."""
-    fpr, tpr, _ = roc_curve(y_true, p_signal)
-    return {"signal_efficiency": tpr, "background_rejection": 1.0 - fpr, "auc": float(roc_auc_score(y_true, p_signal))}
 
 
 def importances(model: XGBClassifier, columns: Sequence[str]) -> dict[str, dict[str, float]]:
@@ -119,10 +109,10 @@ def fit_step(params: Mapping, *, parquet: Path, data: Path, threads: int = 1) ->
         seconds = time.perf_counter() - start
         test, p = score(model, X_test[columns], y_test, confidence)
         train, _ = score(model, X_train[columns], y_train, confidence)
-        curve = roc(y_test, p)
+        curve = roc(y_test, p, int(params["roc_points"]))
         imp = importances(model, columns)
-        arrays[f"{name}_signal_efficiency"] = curve["signal_efficiency"]
-        arrays[f"{name}_background_rejection"] = curve["background_rejection"]
+        arrays[f"{name}_signal_efficiency"] = curve["efficiency"]
+        arrays[f"{name}_background_rejection"] = curve["rejection"]
         arrays[f"{name}_auc"] = np.float64(curve["auc"])
         arrays[f"{name}_accuracy"] = np.float64(test["accuracy"])
         arrays[f"{name}_features"] = np.array(columns)
@@ -173,7 +163,7 @@ def tune_step(params: Mapping, *, parquet: Path, data: Path, threads: int = 1) -
         search.fit(X_train[columns], y_train)
         seconds = time.perf_counter() - start
         test, p = score(search.best_estimator_, X_test[columns], y_test, confidence)
-        curve = roc(y_test, p)
+        curve = roc(y_test, p, int(params["roc_points"]))
         cv = search.cv_results_
         shape = [len(v) for v in grid.values()]
         # GridSearchCV orders settings by sorted key names; map each back onto the grid's axes
@@ -182,8 +172,8 @@ def tune_step(params: Mapping, *, parquet: Path, data: Path, threads: int = 1) -
             mean[tuple(grid[k].index(setting[k]) for k in grid)] = value
         arrays[f"{name}_cv_accuracy"] = mean
         arrays[f"{name}_best_index"] = np.array([grid[k].index(search.best_params_[k]) for k in grid])
-        arrays[f"{name}_signal_efficiency"] = curve["signal_efficiency"]
-        arrays[f"{name}_background_rejection"] = curve["background_rejection"]
+        arrays[f"{name}_signal_efficiency"] = curve["efficiency"]
+        arrays[f"{name}_background_rejection"] = curve["rejection"]
         arrays[f"{name}_auc"] = np.float64(curve["auc"])
         arrays[f"{name}_accuracy"] = np.float64(test["accuracy"])
         metrics[name] = {
