@@ -27,6 +27,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/linear_regression.smk"
 include: "workflow/rules/logistic_regression.smk"
 include: "workflow/rules/ensembles.smk"
+include: "workflow/rules/deep_networks.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -35,3 +36,21 @@ def env_with_venv() -> dict:
     if mirror.is_dir():
         env.setdefault("MLREVIEW_DATA_MIRROR", str(mirror))
     return env
+
+
+#: Tc of the 2D Ising model (J = 1)
+TC = 2.269185314213022
+
+
+def save_tiny_ising(path: Path, blocks: list[np.ndarray], temperatures: list[float], lattice: int) -> Path:
+    """A tiny file in the layout of ising2d.npz: one block of +-1 states (n, lattice**2) per
+    temperature, with the labels and phase sets of decision e."""
+    from mlreview.io import save_npz
+    from mlreview.ising.sampling import pack_states
+
+    t = np.concatenate([np.full(len(b), T, np.float32) for b, T in zip(blocks, temperatures)])
+    phase = np.where(t < 2.0, 0, np.where(t > 2.5, 2, 1)).astype(np.int8)
+    save_npz(path, packed=pack_states(np.concatenate(blocks).astype(np.int8)), temperature=t,
+             label=(t < TC).astype(np.int8), phase=phase, lattice=lattice, J=1.0, tc=TC,
+             temperatures=np.array(temperatures))
+    return path

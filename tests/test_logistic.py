@@ -9,11 +9,11 @@ from sklearn.linear_model import LogisticRegression, SGDClassifier
 from mlreview import cli
 from mlreview.cli import run_step
 from mlreview.io import load_npz, save_npz
-from mlreview.ising.sampling import pack_states
 from mlreview.models import ising_logistic as il
 from mlreview.models import logistic as lg
 from mlreview.models import mnist_softmax as ms
 from mlreview.models.logistic import split_indices
+from tests.conftest import save_tiny_ising
 
 STEPS = {
     "ising-logistic": "mlreview.models.ising_logistic:fit_step",
@@ -39,20 +39,12 @@ def ising_file(tmp_path_factory):
     """A tiny file in the layout of ising2d.npz: ordered states mostly up (so that a linear model
     can separate them; the real data hold both signs), disordered states random."""
     rng = np.random.default_rng(0)
-    rows, temps = [], []
+    rows = []
     for T in TEMPS:
         flip = min(0.5, 0.05 * T**2)  # fraction of spins against the majority grows with T
         sign = np.ones((PER_T, 1), np.int8) if T < 2.0 else rng.choice([-1, 1], size=(PER_T, 1))
-        s = np.where(rng.random((PER_T, L * L)) < flip, -sign, sign).astype(np.int8)
-        rows.append(s)
-        temps += [T] * PER_T
-    t = np.array(temps, np.float32)
-    tc = 2.269185314213022
-    phase = np.where(t < 2.0, 0, np.where(t > 2.5, 2, 1)).astype(np.int8)
-    path = tmp_path_factory.mktemp("ising") / "ising2d.npz"
-    save_npz(path, packed=pack_states(np.concatenate(rows)), temperature=t, label=(t < tc).astype(np.int8),
-             phase=phase, lattice=L, J=1.0, tc=tc, temperatures=np.array(TEMPS))
-    return path
+        rows.append(np.where(rng.random((PER_T, L * L)) < flip, -sign, sign).astype(np.int8))
+    return save_tiny_ising(tmp_path_factory.mktemp("ising") / "ising2d.npz", rows, TEMPS, L)
 
 
 @pytest.fixture(scope="module")

@@ -140,3 +140,75 @@ def logistic_plot_params(fig):
 
 wildcard_constraints:
     fig="fig[0-9]{2}",
+
+
+# Sections IX-X: deep networks. A grid cell's params hold the shared settings and its own
+# values, never the grid lists: adding a cell to a grid reruns that cell alone.
+
+#: settings every deep-network step receives
+DNN_SHARED = ("confidence", "eval_batch_size")
+#: the config keys that list a grid (or drive only the gather and the plot) per part
+DNN_GRID_KEYS = {
+    "susy_dnn": ("sizes", "learning_rates", "claims"),
+    "ising_dnn": ("hidden_units", "learning_rates", "claims"),
+    "ising_cnn": ("depths",),
+}
+#: the network of the optimizer comparison is the one of Figs 37 and 38
+DNN_ARCHITECTURE = ("hidden", "activation", "dropout", "init")
+
+
+def grid_label(value):
+    """A grid value as it appears in file names: 1e-05, 0.1, 200000."""
+    return f"{float(value):g}"
+
+
+def grid_labels(part, key):
+    """{label: value} of one grid list of the `deep_networks` config."""
+    return {grid_label(v): v for v in config["deep_networks"][part][key]}
+
+
+def dnn_params(part, **cell):
+    """A deep-network step: the shared settings, the part's compute settings (no grid lists,
+    no plot settings) and the cell's own values; the Ising parts add the family's split.
+    """
+    section = config["deep_networks"]
+    own = {
+        k: v
+        for k, v in compute_params(section[part]).items()
+        if k not in DNN_GRID_KEYS.get(part, ())
+    }
+    split = section["ising"] if part.startswith("ising") else {}
+    return {**{k: section[k] for k in DNN_SHARED}, **split, **own, **cell}
+
+
+def dnn_gather_params(part):
+    """A grid's gather step: its grid lists and claim settings."""
+    section = config["deep_networks"][part]
+    return {k: section[k] for k in DNN_GRID_KEYS[part]}
+
+
+def mnist_optimizer_params(name):
+    """One optimizer of the comparison, trained on the network of Figs 37 and 38."""
+    section = config["deep_networks"]
+    own = compute_params(section["mnist_optimizers"])
+    training = {**own["training"], "optimizer": name, **own["settings"][name]}
+    return {
+        **{k: section[k] for k in DNN_SHARED},
+        **{k: section["mnist_dnn"][k] for k in DNN_ARCHITECTURE},
+        **{k: own[k] for k in ("n_train", "folds", "fold_seed")},
+        "training": training,
+    }
+
+
+def dnn_plot_params(name):
+    """The drawing settings of a deep-network figure."""
+    section = config["deep_networks"]
+    if name in ("fig37", "fig38"):
+        return {"plot": section["mnist_dnn"]["plot"][name]}
+    parts = {
+        "fig40": "susy_dnn",
+        "fig41": "ising_dnn",
+        "fig45": "ising_cnn",
+        "mnist_optimizers": "mnist_optimizers",
+    }
+    return {"plot": section[parts[name]].get("plot", {})} if name in parts else {}

@@ -285,6 +285,11 @@ def parquet_source(path: str | Path) -> str | None:
     return parquet_metadata(path).get("source")
 
 
+def count_rows(path: str | Path) -> int:
+    """The number of events in the parquet file (from its metadata; nothing is read)."""
+    return int(pq.ParquetFile(path).metadata.num_rows)
+
+
 def _row_range(rows, n: int) -> tuple[int, int] | np.ndarray:
     """Normalise a row selection: int (the first n), slice or (start, stop) -> range;
     a sequence/array of row numbers -> sorted-as-given int64 array."""

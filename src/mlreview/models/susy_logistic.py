@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlreview.data.susy import FEATURE_SETS, LABEL, held_out_rows, load_susy, parquet_source
+from mlreview.data.susy import FEATURE_SETS, LABEL, count_rows, held_out_rows, load_susy, parquet_source
 from mlreview.errors import MlreviewError
 from mlreview.io import load_npz, save_npz, to_jsonable
 from mlreview.models.linear_regression import lambda_keys, log_grid
@@ -58,7 +58,7 @@ def load_sets(parquet: Path, features: str, params: Mapping) -> tuple[dict, dict
     """``({"train": (X, y), "test": (X, y)}, info)``: float32 inputs (standardised with the
     training rows' mean and standard deviation when ``params["standardize"]``), int8 labels."""
     names = list(feature_names(features))
-    n_rows = _n_rows(parquet)
+    n_rows = count_rows(parquet)
     rows = split_rows(n_rows, params)
     sets = {}
     for name, (start, stop) in rows.items():
@@ -68,20 +68,20 @@ def load_sets(parquet: Path, features: str, params: Mapping) -> tuple[dict, dict
             "split": {k: {"start": a, "stop": b, "n": b - a} for k, (a, b) in rows.items()},
             "standardize": bool(params["standardize"])}
     if params["standardize"]:
-        X = sets["train"][0]
-        mean = X.mean(axis=0, dtype=np.float64)
-        scale = X.std(axis=0, dtype=np.float64)
-        scale[scale == 0.0] = 1.0
-        for name, (Xs, ys) in sets.items():
-            sets[name] = (((Xs - mean) / scale).astype(np.float32), ys)
-        info["mean"], info["scale"] = mean, scale
+        sets, info["mean"], info["scale"] = standardize(sets)
     return sets, info
 
 
-def _n_rows(parquet: Path) -> int:
-    import pyarrow.parquet as pq
-
-    return int(pq.ParquetFile(parquet).metadata.num_rows)
+def standardize(sets: Mapping[str, tuple]) -> tuple[dict, np.ndarray, np.ndarray]:
+    """Every set ``{name: (X, y)}`` scaled to zero mean and unit variance with the mean and
+    standard deviation of the ``train`` rows (a constant column keeps scale 1); float32 out.
+    Returns (the scaled sets, mean, scale)."""
+    X = sets["train"][0]
+    mean = X.mean(axis=0, dtype=np.float64)
+    scale = X.std(axis=0, dtype=np.float64)
+    scale[scale == 0.0] = 1.0
+    scaled = {name: (((Xs - mean) / scale).astype(np.float32), ys) for name, (Xs, ys) in sets.items()}
+    return scaled, mean, scale
 
 
 def classifier_metrics(y: np.ndarray, logit: np.ndarray, confidence: float, n_points: int) -> dict:
@@ -298,7 +298,7 @@ def fig25_step(params: Mapping, *, parquet: Path, low: Path, all_features: Path,
     """Fig 25: ROC of the 8- and 18-feature models and of a cut on one variable (the leading
     lepton pT), all on the same test rows."""
     fits = {"low": load_npz(low), "all": load_npz(all_features)}
-    n_rows = _n_rows(parquet)
+    n_rows = count_rows(parquet)
     start, stop = split_rows(n_rows, params)["test"]
     cut = params["cut_feature"]
     frame = load_susy(parquet, columns=[LABEL, cut], rows=(start, stop))

@@ -165,6 +165,22 @@ def predict(model: nn.Module, X: torch.Tensor, batch_size: int = 65536,
     return torch.cat(parts).numpy() if parts else np.empty((0,))
 
 
+def evaluate_classifier(model: nn.Module, sets: Mapping[str, tuple[torch.Tensor, torch.Tensor]],
+                        confidence: float = 0.95, batch_size: int = 65536) -> dict[str, dict]:
+    """Accuracy (argmax of the logits; with its Wilson interval) and mean cross-entropy of a
+    classifier giving one logit per class, on each named set ``{name: (X, y)}``; the model is
+    put in eval mode (dropout off, batch norm with its running statistics)."""
+    from mlreview.stats import accuracy_with_ci
+
+    out = {}
+    for name, (X, y) in sets.items():
+        logits = torch.from_numpy(predict(model, X, batch_size))
+        labels = y.detach().cpu().long()
+        loss = float(nn.functional.cross_entropy(logits.double(), labels))
+        out[name] = {**accuracy_with_ci(labels.numpy(), logits.argmax(1).numpy(), confidence), "loss": loss}
+    return out
+
+
 def save_history(path: str | Path, history: list[dict], **extra) -> None:
     """The per-epoch history (and any extra entries) as JSON, written atomically."""
     save_json(path, to_jsonable({"history": history, **extra}))
