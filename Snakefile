@@ -26,6 +26,9 @@ include: "workflow/rules/ising.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/linear_regression.smk"
 include: "workflow/rules/logistic_regression.smk"
+include: "workflow/rules/dimensionality_reduction.smk"
+include: "workflow/rules/clustering.smk"
+include: "workflow/rules/mean_field.smk"
 include: "workflow/rules/report.smk"
 
 
