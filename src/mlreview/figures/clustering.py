@@ -30,7 +30,8 @@ def fig55_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> Non
     before = np.vstack([d["start"][None, :], d["assignments"][:-1]])  # assignment used by the means of t
     final = len(c)
     shown = sorted({1, max(1, int(round(float(plot["intermediate"]) * final))), final})
-    fig, axes = figure(1, len(shown) + 1, width=PAGE_WIDTH, height=PAGE_WIDTH / (len(shown) + 1) * 1.1)
+    fig, axes = figure(1, len(shown) + 1, width=PAGE_WIDTH, height=PAGE_WIDTH / (len(shown) + 1) * 1.1,
+                       gridspec_kw={"width_ratios": [1.0] * len(shown) + [1.4]})
     for ax, t, letter in zip(axes, shown, "abc"):
         ax.scatter(X[:, 0], X[:, 1], c=[CYCLE[a] for a in before[t - 1]], s=6, lw=0)
         history = means[:t].reshape(-1, 2)
@@ -42,12 +43,12 @@ def fig55_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> Non
     ax = axes[-1]
     t = np.arange(1, final + 1)
     ax.plot(np.column_stack([t, t + 0.5]).ravel(), np.column_stack([c_means, c]).ravel(), color="k", lw=0.8)
-    ax.plot(t, c_means, "o", color="k", markersize=3, label="means updated")
+    ax.plot(t, c_means, "o", color="k", markersize=3, label="means moved")
     ax.plot(t + 0.5, c, "s", color="tab:orange", markersize=3, label="points reassigned")
     ax.set_xlabel("iteration $t$")
     ax.set_ylabel("objective $C$")
     ax.set_title(f"({'abcd'[len(shown)]})", loc="left")
-    ax.legend(loc="center right")
+    ax.legend(loc="upper right", fontsize=7, handlelength=1.0)
     fig.tight_layout()
     save_figure(fig, pdf, png)
 

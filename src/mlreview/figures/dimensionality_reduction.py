@@ -48,12 +48,11 @@ def fig51_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> Non
     ax = axes[2]
     loadings = d["pc1_loadings"]
     ax.hist(loadings, bins=int(plot["loading_bins"]), color="tab:blue")
-    ax.axvline(1.0 / np.sqrt(len(loadings)), color="k", ls="--", lw=0.8, label=r"uniform, $1/\sqrt{N}$")
-    ax.set_xlabel("PC1 loading")
+    uniform = 1.0 / np.sqrt(len(loadings))
+    ax.axvline(uniform, color="k", ls="--", lw=0.8)
+    ax.set_xlabel(r"PC1 loading (dashed: uniform, $1/\sqrt{N}$)")
     ax.set_ylabel("spins")
     ax.set_title("(c) PC1 loadings", loc="left")
-    ax.legend(loc="upper left", bbox_to_anchor=(0.0, 1.0), fontsize=7, handlelength=1.2)
-    ax.set_ylim(0, 1.25 * ax.get_ylim()[1])
     fig.tight_layout()
     save_figure(fig, pdf, png)
 

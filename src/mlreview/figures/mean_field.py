@@ -63,17 +63,18 @@ def mean_field_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -
     ax.plot(T, d["onsager"], color="k", label="Onsager (exact)")
     ax.errorbar(d["mc_T"], d["mc_abs_m"], yerr=d["mc_abs_m_se"], fmt="o", color="tab:blue", markersize=3,
                 label=rf"Monte Carlo $\langle|m|\rangle$, $L = {int(d['lattice'])}$")
+    ax.set_ylim(-0.03, 1.6)  # room for the legend above the curves
+    ax.set_yticks(np.linspace(0.0, 1.0, 5))
     ax.axvline(float(d["tc"]), color="k", ls=":", lw=0.8)
     ax.set_xlabel("$T/J$")
     ax.set_ylabel("magnetisation $m$")
     ax.set_title("(a) square lattice", loc="left")
-    ax.legend(loc="center right", bbox_to_anchor=(1.0, 0.45))
+    ax.legend(loc="upper right", fontsize=7)
     ax = axes[1]
     ax.plot(T, d[f"m_{chain}"], color="tab:orange", label=f"mean field ($z = {z[chain]}$)")
     ax.plot(T, d["exact_chain"], color="k", label="exact: $m = 0$ for $T > 0$")
     ax.set_xlabel("$T/J$")
     ax.set_title("(b) one-dimensional chain", loc="left")
     ax.legend(loc="upper right")
-    ax.set_ylim(-0.03, 1.05)
     fig.tight_layout()
     save_figure(fig, pdf, png)

@@ -102,6 +102,7 @@ def mnist_step(params: Mapping, *, npz: Path, data: Path, threads: int = 1) -> d
     metrics = {
         "n_points": int(len(X)),
         "pca_dims": int(params["pca_dims"]),
+        "raw_tsne_run": bool(params["raw_tsne"]),
         "pca_evr_retained": float(pca.explained_variance_ratio_.sum()),
         "evr": {"pc1": float(pca.explained_variance_ratio_[0]), "pc2": float(pca.explained_variance_ratio_[1])},
         "scores": scores,
