@@ -28,6 +28,9 @@ include: "workflow/rules/linear_regression.smk"
 include: "workflow/rules/logistic_regression.smk"
 include: "workflow/rules/ensembles.smk"
 include: "workflow/rules/deep_networks.smk"
+include: "workflow/rules/dimensionality_reduction.smk"
+include: "workflow/rules/clustering.smk"
+include: "workflow/rules/mean_field.smk"
 include: "workflow/rules/report.smk"
 
 

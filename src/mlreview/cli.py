@@ -111,6 +111,27 @@ STEPS: dict[str, str] = {
     "susy-dnn-plot": "mlreview.figures.networks:fig40_plot_step",
     "ising-dnn-plot": "mlreview.figures.networks:fig41_plot_step",
     "ising-cnn-plot": "mlreview.figures.networks:fig45_plot_step",
+    # Section XII: dimensional reduction (Figs 51, 53, 54)
+    "ising-pca": "mlreview.models.pca:ising_step",
+    "gaussian-mixture-views": "mlreview.models.embeddings:mixture_step",
+    "mnist-embed": "mlreview.models.embeddings:mnist_step",
+    "fig51-plot": "mlreview.figures.dimensionality_reduction:fig51_plot_step",
+    "fig53-plot": "mlreview.figures.dimensionality_reduction:fig53_plot_step",
+    "fig54-plot": "mlreview.figures.dimensionality_reduction:fig54_plot_step",
+    # Section XIII: clustering (Figs 55-58)
+    "kmeans": "mlreview.models.clustering:kmeans_step",
+    "hierarchical": "mlreview.models.clustering:hierarchical_step",
+    "dbscan": "mlreview.models.clustering:dbscan_step",
+    "ising-gmm": "mlreview.models.em:ising_gmm_step",
+    "fig55-plot": "mlreview.figures.clustering:fig55_plot_step",
+    "fig56-plot": "mlreview.figures.clustering:fig56_plot_step",
+    "fig57-plot": "mlreview.figures.clustering:fig57_plot_step",
+    "fig58-plot": "mlreview.figures.clustering:fig58_plot_step",
+    # Section XIV: EM for two coins, mean-field Ising (project figures)
+    "em-coins": "mlreview.models.em:coins_step",
+    "em-coins-plot": "mlreview.figures.mean_field:em_coins_plot_step",
+    "mean-field": "mlreview.models.mean_field:mean_field_step",
+    "mean-field-plot": "mlreview.figures.mean_field:mean_field_plot_step",
     # Scorecard and report
     "scorecard": "mlreview.report.scorecard:scorecard_step",
     "report": "mlreview.report.html:report_step",
