@@ -93,7 +93,8 @@ def slurm_conf(tmp: Path, *, host: str, cpus: int, memory_mb: int, munge_socket:
     return "\n".join(
         [
             "ClusterName=mlreview-test",
-            f"SlurmctldHost={host}",
+            # the daemons talk over the loopback address even where the host name does not resolve
+            f"SlurmctldHost={host}(127.0.0.1)",
             f"SlurmctldPort={ctld}",
             f"SlurmdPort={slurmd}",
             "SlurmUser=root",
@@ -121,7 +122,7 @@ def slurm_conf(tmp: Path, *, host: str, cpus: int, memory_mb: int, munge_socket:
             "MinJobAge=3600",
             "ReturnToService=2",
             "SchedulerParameters=sched_interval=2",
-            f"NodeName={host} CPUs={cpus} RealMemory={memory_mb} State=UNKNOWN",
+            f"NodeName={host} NodeAddr=127.0.0.1 CPUs={cpus} RealMemory={memory_mb} State=UNKNOWN",
             f"PartitionName={PARTITION} Nodes={host} Default=YES MaxTime=INFINITE State=UP",
             "",
         ]

@@ -44,7 +44,7 @@ SLURM_RULES = {"ising2d_sample", "ising2d_assemble", "ising_logistic_fit"}
 LOCAL_RULES = {"logistic_regression_plot", "figure_scorecard"}
 #: Metrics keys holding wall-clock timings: they differ between any two runs.
 TIMING_KEY = re.compile(r"seconds")
-TIMEOUT = 1200
+TIMEOUT = 900
 
 
 def profile_override(partition: str) -> dict:
