@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import textwrap
+from pathlib import Path
 
 import pytest
 import yaml
 
+from mlreview.cli import STEPS
 from mlreview.report.resources import (
     Job,
     dry_run,
@@ -67,6 +70,7 @@ def test_parse_dry_run():
     sample, plot, target = parse_dry_run(DRY_RUN)
     assert (sample.rule, sample.local, sample.threads, sample.wildcards) == ("sample", False, 4, "temp=1.00")
     assert sample.benchmark == "bench/sample/T1.00.tsv"
+    assert sample.shell == "python -m mlreview ising2d-sample --threads 4 > logs/T1.00.log 2>&1"
     assert sample.resources == {"tmpdir": "/tmp", "mem_mb": "2000", "mem": "2 GB", "mem_mib": "1908",
                                 "slurm_partition": "compute", "runtime": "30"}
     assert (plot.rule, plot.local, plot.threads, plot.benchmark) == ("plot", True, 1, None)
@@ -183,11 +187,34 @@ def test_slurm_dry_run_shows_the_resources_of_every_job(paper_jobs, root):
                 assert float(requested[rule][name]) >= float(own[rule][name]), (rule, name)
 
 
-def test_torch_rules_can_use_a_gpu(paper_jobs):
+def uses_torch(step: str) -> bool:
+    """Whether a step's module imports torch or the project's torch package (mlreview.nn)."""
+    module = STEPS[step].partition(":")[0]
+    source = Path(importlib.util.find_spec(module).origin).read_text()
+    return bool(re.search(r"^\s*(import torch|from torch|from mlreview\.nn|import mlreview\.nn)", source, re.MULTILINE))
+
+
+#: Rules whose step module imports torch, but whose job gains nothing from a GPU.
+NO_GPU_USE = {
+    "analytic_compute": "Fig 36 takes autograd derivatives of activation functions on a few hundred points",
+    "fig25_roc": "evaluates the stored SUSY fits (its step shares the module of the torch fits)",
+}
+
+
+def test_rules_that_can_use_a_gpu_declare_it(paper_jobs):
+    """A rule whose step runs torch declares `gpu` (0: none asked for unless a profile raises it),
+    unless it is listed, with the reason, in NO_GPU_USE."""
     declared, _ = paper_jobs
-    gpu = {j.rule for j in declared if "gpu" in j.resources}
-    assert {"susy_logistic_fit", "susy_logistic_scan", "susy_logistic_ablation"} <= gpu
-    assert all(j.resources["gpu"] == "0" for j in declared if "gpu" in j.resources)  # none requested by default
+    torch_rules, undeclared = set(), set()
+    for job in declared:
+        step = re.search(r"python -m mlreview ([\w-]+)", job.shell or "")
+        if step and uses_torch(step.group(1)):
+            torch_rules.add(job.rule)
+            if "gpu" not in job.resources and job.rule not in NO_GPU_USE:
+                undeclared.add(job.rule)
+    assert {"susy_logistic_fit", "susy_logistic_scan", "susy_logistic_ablation"} <= torch_rules
+    assert not undeclared, f"torch rules without a gpu resource: {sorted(undeclared)}"
+    assert all(j.resources["gpu"] == "0" for j in declared if "gpu" in j.resources)  # none asked for by default
 
 
 @pytest.mark.parametrize("profile", ["local", "slurm"])

@@ -57,6 +57,7 @@ class Job:
     wildcards: str = ""
     benchmark: str | None = None
     output: str | None = None
+    shell: str | None = None
 
 
 def parse_dry_run(text: str) -> list[Job]:
@@ -68,6 +69,9 @@ def parse_dry_run(text: str) -> list[Job]:
         if header:
             current = Job(rule=header.group(3), local=bool(header.group(1)))
             jobs.append(current)
+            continue
+        if line.startswith("Shell command: ") and jobs:
+            jobs[-1].shell = line.removeprefix("Shell command: ")  # printed right after its job
             continue
         if current is None:
             continue
@@ -255,7 +259,7 @@ def snakemake_program() -> str:
 def dry_run(root: Path, configfiles: list[str], profile: str | None, snakemake: str | None = None) -> str:
     """The text of a forced dry run of every job (the declared resources of each)."""
     snakemake = snakemake or snakemake_program()
-    argv = [snakemake, "-n", "--forceall", "--nolock", "--cores", str(DRY_RUN_CORES)]
+    argv = [snakemake, "-n", "--forceall", "--nolock", "--printshellcmds", "--cores", str(DRY_RUN_CORES)]
     if configfiles:
         argv += ["--configfile", *configfiles]
     argv += ["--workflow-profile", profile or "none"]
