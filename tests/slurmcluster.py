@@ -151,6 +151,7 @@ def _stop(proc: subprocess.Popen) -> None:
 
 def _wait(what: str, ready, procs: list[subprocess.Popen], logs: list[Path], timeout: float = START_TIMEOUT) -> None:
     deadline = time.monotonic() + timeout
+    dead: list = []
     while time.monotonic() < deadline:
         if ready():
             return
