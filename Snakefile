@@ -34,8 +34,16 @@ include: "workflow/rules/mean_field.smk"
 include: "workflow/rules/report.smk"
 
 
+# Cheap rules run where Snakemake runs, never as cluster jobs: the target, the scorecards,
+# the report, and every drawing rule (named `*_plot`).
 localrules:
     all,
+    scorecard,
+    figure_scorecard,
+    report,
+
+
+workflow.localrules(*plot_rules())
 
 
 rule all:

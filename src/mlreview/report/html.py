@@ -4,7 +4,6 @@ the scorecard, and where the run time goes (from the rules' benchmark files)."""
 from __future__ import annotations
 
 import base64
-import csv
 import html
 import json
 import logging
@@ -16,6 +15,7 @@ from mlreview.cli import as_list
 from mlreview.io import atomic_path, load_json
 from mlreview.provenance import git_commit
 from mlreview.report.claims import figure_key, figure_stem, load_datasets, load_registry
+from mlreview.report.resources import read_benchmark
 from mlreview.report.scorecard import read_csv, summary
 
 log = logging.getLogger(__name__)
@@ -73,14 +73,13 @@ def benchmark_table(folder: Path) -> list[dict]:
     """Wall time per rule, aggregated over the benchmark files under ``folder``."""
     per_rule: dict[str, list[dict]] = defaultdict(list)
     for path in sorted(Path(folder).glob("*/*.tsv")):
-        with open(path, newline="") as fh:
-            rows = list(csv.DictReader(fh, delimiter="\t"))
-        if rows:
-            per_rule[path.parent.name].append(rows[-1])
+        bench = read_benchmark(path)
+        if bench is not None:
+            per_rule[path.parent.name].append(bench)
     table = []
     for rule, rows in per_rule.items():
-        seconds = [float(r["s"]) for r in rows]
-        rss = [float(r["max_rss"]) for r in rows if r.get("max_rss") not in (None, "", "-", "NA")]
+        seconds = [r["s"] for r in rows]
+        rss = [r["max_rss"] for r in rows if r["max_rss"] is not None]
         table.append(
             {
                 "rule": rule,
