@@ -11,7 +11,7 @@ SNAKEMAKE := $(BIN)/snakemake --cores $(CORES) --printshellcmds
 # Steps run `python -m mlreview ...`: put the environment's python first on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help install paper paper-offline small test test-paper report lint dag clean-small
+.PHONY: help install paper paper-offline small test test-paper report resources lint dag clean-small
 
 help:
 	@echo "make paper       rebuild every result with the paper config (config/config.yaml)"
@@ -20,6 +20,8 @@ help:
 	@echo "make test        the test suite (unit tests + the small DAG in a temporary copy)"
 	@echo "make test-paper  checks that need the paper-scale results (run after make paper)"
 	@echo "make report      (re)build results/report.html and the scorecard"
+	@echo "make resources   declared threads/mem_mb/runtime per rule vs the benchmark files"
+	@echo "                 (CONFIG=config/offline.yaml for results/offline, PROFILE=profiles/slurm)"
 	@echo "make lint        snakemake --lint and snakefmt --check"
 
 install: $(STAMP)
@@ -52,6 +54,11 @@ test: $(STAMP)
 
 test-paper: $(STAMP)
 	$(BIN)/python -m pytest -m paper
+
+# Declared resources of every rule (a forced dry run) against the memory and time measured
+# in its benchmark files; flags rules that use more than they declare.
+resources: $(STAMP)
+	$(BIN)/python -m mlreview.report.resources $(if $(CONFIG),--configfile $(CONFIG)) $(if $(PROFILE),--profile $(PROFILE))
 
 lint: $(STAMP)
 	$(BIN)/snakemake --lint

@@ -26,12 +26,24 @@ include: "workflow/rules/ising.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/linear_regression.smk"
 include: "workflow/rules/logistic_regression.smk"
+include: "workflow/rules/ensembles.smk"
 include: "workflow/rules/deep_networks.smk"
+include: "workflow/rules/dimensionality_reduction.smk"
+include: "workflow/rules/clustering.smk"
+include: "workflow/rules/mean_field.smk"
 include: "workflow/rules/report.smk"
 
 
+# Cheap rules run where Snakemake runs, never as cluster jobs: the target, the scorecards,
+# the report, and every drawing rule (named `*_plot`).
 localrules:
     all,
+    scorecard,
+    figure_scorecard,
+    report,
+
+
+workflow.localrules(*plot_rules())
 
 
 rule all:

@@ -1,9 +1,14 @@
-"""Shared fixtures: the repository root, the paper config, and the venv's binaries."""
+"""Shared fixtures: the repository root, the paper config, the venv's binaries, and the
+whole small DAG run once in a temporary copy of the project (used by the workflow tests and
+as the local reference of the SLURM test)."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -54,3 +59,27 @@ def save_tiny_ising(path: Path, blocks: list[np.ndarray], temperatures: list[flo
              label=(t < TC).astype(np.int8), phase=phase, lattice=lattice, J=1.0, tc=TC,
              temperatures=np.array(temperatures))
     return path
+
+
+#: What a temporary copy of the project leaves out (outputs, caches, the environment).
+IGNORE = shutil.ignore_patterns(".venv", "results", ".snakemake", ".git", "__pycache__", "*.egg-info",
+                                ".pytest_cache")
+
+
+def copy_project(dest: Path) -> Path:
+    """A copy of the project's sources at ``dest`` (no results, no .venv)."""
+    shutil.copytree(ROOT, dest, ignore=IGNORE)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def small_run(env_with_venv, tmp_path_factory):
+    """Copy the project, run `snakemake` on config/small.yaml, return (dir, seconds)."""
+    work = copy_project(tmp_path_factory.mktemp("project") / "mlreview")
+    start = time.perf_counter()
+    proc = subprocess.run(
+        ["snakemake", "--cores", "2", "--configfile", "config/small.yaml"],
+        cwd=work, env=env_with_venv, capture_output=True, text=True, timeout=1200,
+    )
+    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-5000:]
+    return work, time.perf_counter() - start

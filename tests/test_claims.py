@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from mlreview.cli import run_step
+from mlreview.errors import MlreviewError
 from mlreview.io import save_json
 from mlreview.report.claims import (
     Claim,
@@ -148,3 +149,33 @@ def test_project_registry_is_valid(root):
         assert {"title", "section", "kind", "metrics", "caption"} <= set(f), f
         assert f.get("number") is not None or f.get("name"), f
         assert f["kind"] in ("compute", "analytic")
+
+
+def test_report_flags_fits_that_did_not_converge():
+    from mlreview.report.html import render, unconverged
+
+    metrics = {"a": {"lam_1": {"convergence": {"converged": False}}, "lam_2": {"convergence": {"converged": True}}},
+               "b": {"convergence_warning": True, "n": 3}, "liblinear": {"convergence_warnings": 2},
+               "sgd": {"convergence_warnings": 0}}
+    assert unconverged(metrics) == ["a/lam_1/convergence", "b", "liblinear/convergence_warnings = 2"]
+    assert unconverged({"converged": True, "x": {"convergence_warning": False}}) == []
+    fig = {"number": 23, "title": "t", "section": "VII", "kind": "compute", "metrics": "fig23", "caption": "c"}
+    page = render([fig], [], {}, {"fig23": {"metrics": metrics}}, [], [], {})
+    assert "Not converged" in page and "a/lam_1/convergence" in page and "3 fit(s) not converged" in page
+
+
+def test_scorecard_of_one_figure(tmp_path):
+    """`figures` keeps the claims about those figures only (results/scorecards/<figure>.csv)."""
+    section = tmp_path / "s.yaml"
+    section.write_text(yaml.safe_dump({"claims": [
+        dict(id="C01", figure=1, statement="s", metrics="fig01", quantity="q", value="ok", comparison="exact"),
+        dict(id="C02", figure="ising_validation", statement="s", metrics="val", quantity="q", value="ok",
+             comparison="exact"),
+    ]}))
+    save_json(tmp_path / "fig01.json", {"metrics": METRICS, "provenance": {}})
+    run_step("scorecard", {"figures": ["1"]}, inputs={"sections": [section], "metrics": [tmp_path / "fig01.json"]},
+             outputs={"csv": tmp_path / "sc.csv", "md": tmp_path / "sc.md"})
+    assert [(r["claim_id"], r["status"]) for r in read_csv(tmp_path / "sc.csv")] == [("C01", "pass")]
+    with pytest.raises(MlreviewError, match="no registered claim is about figure"):
+        run_step("scorecard", {"figures": ["99"]}, inputs={"sections": [section], "metrics": []},
+                 outputs={"csv": tmp_path / "sc.csv", "md": tmp_path / "sc.md"})

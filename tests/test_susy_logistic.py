@@ -160,3 +160,18 @@ def test_fig25_refuses_fits_on_other_rows(parquet, section, tmp_path):
         cli.run_step("fig25-roc", shared(section, **{k: v for k, v in section["fig25"].items() if k != "plot"}),
                      inputs={"parquet": parquet, "low": tmp_path / "low.npz", "all_features": tmp_path / "all.npz"},
                      outputs={"data": tmp_path / "fig25.npz"})
+
+
+def test_reference_from_a_warm_start_is_the_same_optimum():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((2000, 3))
+    y = (rng.random(2000) < 1 / (1 + np.exp(-(X @ [2.0, -1.0, 0.0])))).astype(int)
+    cold = lg.reference_optimum(X, y, 1e-3, {"tol": 1e-10, "max_iter": 1000})
+    warm = lg.reference_optimum(X, y, 1e-3, {"tol": 1e-10, "max_iter": 1000}, init=(np.array([5.0, 5.0, 5.0]), 3.0))
+    np.testing.assert_allclose(warm["coef"], cold["coef"], rtol=1e-5)
+    assert abs(warm["objective"] - cold["objective"]) < 1e-10
+    near = lg.reference_optimum(X, y, 1e-3, {"tol": 1e-10, "max_iter": 1000}, init=(cold["coef"] * 1.01, cold["intercept"]))
+    assert near["n_iter"] < cold["n_iter"]
+    newton = lg.reference_optimum(X, y, 1e-3, {"solver": "newton-cholesky", "tol": 1e-10, "max_iter": 100},
+                                  init=(cold["coef"] * 1.01, cold["intercept"]))
+    assert newton["converged"] and abs(newton["objective"] - cold["objective"]) < 1e-10

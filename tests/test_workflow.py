@@ -1,33 +1,13 @@
 """The whole DAG on the small config, in a temporary copy of the project; plus lint."""
 
 import json
-import shutil
 import subprocess
-import time
 
 import pytest
 import yaml
 
 from mlreview.report.claims import figure_stem, load_datasets, load_registry
 from mlreview.report.scorecard import read_csv
-
-IGNORE = shutil.ignore_patterns(".venv", "results", ".snakemake", ".git", "__pycache__", "*.egg-info",
-                                ".pytest_cache")
-
-
-@pytest.fixture(scope="module")
-def small_run(root, env_with_venv, tmp_path_factory):
-    """Copy the project, run `snakemake` on config/small.yaml, return (dir, seconds)."""
-    work = tmp_path_factory.mktemp("project") / "mlreview"
-    shutil.copytree(root, work, ignore=IGNORE)
-    start = time.perf_counter()
-    proc = subprocess.run(
-        ["snakemake", "--cores", "2", "--configfile", "config/small.yaml"],
-        cwd=work, env=env_with_venv, capture_output=True, text=True, timeout=1200,
-    )
-    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-5000:]
-    return work, time.perf_counter() - start
-
 
 @pytest.mark.workflow
 def test_small_dag_builds_every_output(small_run):

@@ -55,6 +55,17 @@ def git_commit(cwd: str | Path = ".") -> dict[str, object]:
     return {"commit": commit, "dirty": bool(status.strip())}
 
 
+def cpu_model() -> str:
+    """The CPU model name (from /proc/cpuinfo on Linux), else what platform knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def provenance(step: str, params: dict, wall_time_s: float, threads: int) -> dict:
     """The provenance block stored under ``"provenance"`` in every metrics file."""
     seeds = {k: v for k, v in _walk(params) if k.split(".")[-1].startswith("seed")}
@@ -68,6 +79,7 @@ def provenance(step: str, params: dict, wall_time_s: float, threads: int) -> dic
         "git": git_commit(),
         "versions": package_versions(),
         "host": platform.node(),
+        "cpu": cpu_model(),
     }
 
 

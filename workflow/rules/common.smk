@@ -69,6 +69,32 @@ def all_datasets():
     return [res(f"metrics/{name}.json") for name in names]
 
 
+def claim_figure_stem(key):
+    """File stem of the figure a claim is about: fig21 for `figure: 21`, else the name."""
+    return f"fig{int(key):02d}" if str(key).isdigit() else str(key)
+
+
+def claimed_figures():
+    """Every figure some claim is about: its stem -> its key as the claims write it."""
+    _, claims = registry()
+    return {claim_figure_stem(c["figure"]): str(c["figure"]) for c in claims}
+
+
+def figure_claim_metrics(stem):
+    """The metrics files read by the claims about one figure (its scorecard's inputs)."""
+    _, claims = registry()
+    key = claimed_figures()[stem]
+    return sorted(
+        {res(f"metrics/{c['metrics']}.json") for c in claims if str(c["figure"]) == key}
+    )
+
+
+def plot_rules():
+    """The drawing rules (named `*_plot` by convention): cheap, so local rules on a
+    cluster. Call it after every rule file is included."""
+    return sorted(r.name for r in workflow.rules if r.name.endswith("_plot"))
+
+
 def all_metrics():
     figures, claims = registry()
     names = {f["metrics"] for f in figures} | {c["metrics"] for c in claims}

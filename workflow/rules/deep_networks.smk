@@ -47,6 +47,7 @@ rule mnist_dnn_fit:
     resources:
         mem_mb=3000,
         runtime=30,
+        gpu=0,
     params:
         json=as_json(dnn_params("mnist_dnn")),
     shell:
@@ -72,6 +73,7 @@ rule mnist_optimizer_cv:
     resources:
         mem_mb=3000,
         runtime=30,
+        gpu=0,
     params:
         json=lambda w: as_json(mnist_optimizer_params(w.optimizer)),
     shell:
@@ -125,6 +127,7 @@ rule mnist_cnn_fit:
     resources:
         mem_mb=3000,
         runtime=60,
+        gpu=0,
     params:
         json=as_json(dnn_params("mnist_cnn")),
     shell:
@@ -151,6 +154,7 @@ rule susy_dnn_cell:
     resources:
         mem_mb=2000,
         runtime=20,
+        gpu=0,
     params:
         json=lambda w: as_json(
             dnn_params("susy_dnn", size=SUSY_DNN_SIZES[w.size], lr=SUSY_DNN_LRS[w.lr])
@@ -207,6 +211,7 @@ rule ising_dnn_cell:
     resources:
         mem_mb=4000,
         runtime=30,
+        gpu=0,
     params:
         json=lambda w: as_json(
             dnn_params(
@@ -266,6 +271,7 @@ rule ising_cnn_depth:
     resources:
         mem_mb=4000,
         runtime=60,
+        gpu=0,
     params:
         json=lambda w: as_json(dnn_params("ising_cnn", depth=ISING_CNN_DEPTHS[w.depth])),
     shell:

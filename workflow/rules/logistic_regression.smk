@@ -20,6 +20,9 @@ LOGISTIC_DATA = {
     "fig27": res("logistic/fig27.npz"),
 }
 SUSY_FITS = list(config["logistic_regression"]["susy"]["fits"])
+# The torch rules (susy_logistic_*) can use a GPU and declare `gpu=0`: none is requested
+# unless a profile raises it (README, "Running on a cluster"); the config's
+# logistic_regression.susy.torch.device picks the device the code uses.
 
 
 rule ising_logistic_fit:
@@ -88,6 +91,7 @@ rule susy_logistic_fit:
     resources:
         mem_mb=4000,
         runtime=20,
+        gpu=0,
     params:
         json=lambda w: as_json(susy_logistic_params("fits", w.fit)),
     shell:
@@ -112,6 +116,7 @@ rule susy_logistic_scan:
     resources:
         mem_mb=4000,
         runtime=40,
+        gpu=0,
     params:
         json=as_json(susy_logistic_params("fig23")),
     shell:
@@ -135,6 +140,7 @@ rule susy_logistic_ablation:
     resources:
         mem_mb=4000,
         runtime=30,
+        gpu=0,
     params:
         json=as_json(susy_logistic_params("ablation")),
     shell:

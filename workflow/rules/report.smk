@@ -1,4 +1,6 @@
-# The scorecard (every reproduced number against the review's) and the HTML report.
+# The scorecard (every reproduced number against the review's), the scorecard of the claims
+# about one figure (results/scorecards/<figure>.csv: builds only that part of the DAG) and
+# the HTML report.
 
 
 rule scorecard:
@@ -28,6 +30,38 @@ rule scorecard:
     shell:
         "python -m mlreview scorecard --input {params.inputs}"
         " --output csv={output.csv:q} md={output.md:q} > {log:q} 2>&1"
+
+
+rule figure_scorecard:
+    input:
+        sections=[str(p) for p in SECTIONS],
+        metrics=lambda w: figure_claim_metrics(w.figure),
+    output:
+        csv=res("scorecards/{figure}.csv"),
+        md=res("scorecards/{figure}.md"),
+    log:
+        res("logs/figure_scorecard/{figure}.log"),
+    benchmark:
+        res("benchmarks/figure_scorecard/{figure}.tsv")
+    wildcard_constraints:
+        figure="|".join(claimed_figures()),
+    conda:
+        ENV
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        inputs=lambda w, input: " ".join(
+            [
+                cli_pairs("sections", input.sections),
+                cli_pairs("metrics", input.metrics),
+            ]
+        ),
+        json=lambda w: as_json({"figures": [claimed_figures()[w.figure]]}),
+    shell:
+        "python -m mlreview scorecard --input {params.inputs}"
+        " --output csv={output.csv:q} md={output.md:q} --params {params.json:q} > {log:q} 2>&1"
 
 
 rule report:

@@ -73,6 +73,8 @@ HIGH_LEVEL = (
     "cos_theta_r1",
 )
 FEATURES = LOW_LEVEL + HIGH_LEVEL
+#: config name -> feature columns (the review compares these three sets)
+FEATURE_SETS = {"all": FEATURES, "low": LOW_LEVEL, "high": HIGH_LEVEL}
 COLUMNS = (LABEL,) + FEATURES
 
 DATASET = "susy"

@@ -122,17 +122,24 @@ def penalised_log_loss(w, b: float, X, y, alpha: float) -> float:
 
 
 
-def reference_optimum(X, y, alpha: float, options: Mapping) -> dict:
-    """The exact minimiser of :func:`penalised_log_loss` by L-BFGS, as a convergence reference.
+def reference_optimum(X, y, alpha: float, options: Mapping, init: tuple | None = None) -> dict:
+    """The exact minimiser of :func:`penalised_log_loss`, as a convergence reference.
 
     scikit-learn's LogisticRegression minimises ``C * sum(loss) + (1/2) ||w||^2``, which is
     ``n C`` times the mean-loss objective with ``alpha = 1 / (n C)``: so ``C = 1 / (alpha n)``.
-    Returns the objective at the optimum, the coefficients, iterations and whether L-BFGS
-    converged.
+    ``options`` are LogisticRegression's (``solver`` defaults to L-BFGS; ``newton-cholesky``
+    suits many rows and few features). ``init = (coef, intercept)`` starts the solver there (e.g.
+    at the solution being checked, which is usually close: the objective is convex, so the
+    optimum does not depend on the start). Returns the objective at the optimum, the
+    coefficients, iterations and whether the solver converged.
     """
     lam = _check_lambda(alpha) * len(y)  # LogisticRegression's 1/C
+    model = logistic_model(lam, {"solver": "lbfgs", **options, "warm_start": init is not None})
+    if init is not None:
+        model.coef_ = np.asarray(init[0], dtype=np.float64).reshape(1, -1)
+        model.intercept_ = np.array([float(init[1])])
     with convergence_warnings() as caught:
-        model = fit_logistic(X, y, lam, {"solver": "lbfgs", **options})
+        model.fit(X, y)
     w, b = model.coef_.ravel(), float(model.intercept_[0])
     return {"objective": penalised_log_loss(w, b, X, y, alpha), "coef": w, "intercept": b,
             "n_iter": int(np.max(model.n_iter_)), "converged": not caught}

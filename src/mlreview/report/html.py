@@ -4,7 +4,6 @@ the scorecard, and where the run time goes (from the rules' benchmark files)."""
 from __future__ import annotations
 
 import base64
-import csv
 import html
 import json
 import logging
@@ -16,6 +15,7 @@ from mlreview.cli import as_list
 from mlreview.io import atomic_path, load_json
 from mlreview.provenance import git_commit
 from mlreview.report.claims import figure_key, figure_stem, load_datasets, load_registry
+from mlreview.report.resources import read_benchmark
 from mlreview.report.scorecard import read_csv, summary
 
 log = logging.getLogger(__name__)
@@ -53,18 +53,33 @@ def flatten(obj, prefix: str = "") -> list[tuple[str, str]]:
     return items
 
 
+def unconverged(obj, prefix: str = "") -> list[str]:
+    """Where a metrics dict records a fit that did not converge: ``converged: false``,
+    ``convergence_warning: true`` or ``convergence_warnings: N > 0`` (key paths, '/'-separated)."""
+    found: list[str] = []
+    if isinstance(obj, dict):
+        if obj.get("converged") is False or obj.get("convergence_warning") is True:
+            found.append(prefix or "(top level)")
+        warnings_ = obj.get("convergence_warnings")
+        if isinstance(warnings_, int) and not isinstance(warnings_, bool) and warnings_ > 0:
+            found.append(f"{prefix}/convergence_warnings = {warnings_}" if prefix else f"convergence_warnings = {warnings_}")
+        for key, value in obj.items():
+            if isinstance(value, dict):
+                found += unconverged(value, f"{prefix}/{key}" if prefix else str(key))
+    return found
+
+
 def benchmark_table(folder: Path) -> list[dict]:
     """Wall time per rule, aggregated over the benchmark files under ``folder``."""
     per_rule: dict[str, list[dict]] = defaultdict(list)
     for path in sorted(Path(folder).glob("*/*.tsv")):
-        with open(path, newline="") as fh:
-            rows = list(csv.DictReader(fh, delimiter="\t"))
-        if rows:
-            per_rule[path.parent.name].append(rows[-1])
+        bench = read_benchmark(path)
+        if bench is not None:
+            per_rule[path.parent.name].append(bench)
     table = []
     for rule, rows in per_rule.items():
-        seconds = [float(r["s"]) for r in rows]
-        rss = [float(r["max_rss"]) for r in rows if r.get("max_rss") not in (None, "", "-", "NA")]
+        seconds = [r["s"] for r in rows]
+        rss = [r["max_rss"] for r in rows if r["max_rss"] is not None]
         table.append(
             {
                 "rule": rule,
@@ -126,7 +141,9 @@ def render(
         "<h2>Figures</h2><ul>",
     ]
     for fig in figures:
-        parts.append(f"<li><a href='#{figure_stem(fig)}'>{_label(fig)}</a>: {html.escape(fig['title'])}</li>")
+        n_flags = len(unconverged(metrics.get(fig["metrics"], {}).get("metrics", {})))
+        note = f" <span class='fail'>({n_flags} fit(s) not converged)</span>" if n_flags else ""
+        parts.append(f"<li><a href='#{figure_stem(fig)}'>{_label(fig)}</a>: {html.escape(fig['title'])}{note}</li>")
     parts.append("</ul>")
     if datasets:
         parts.append("<h2 id='datasets'>Data sets</h2>")
@@ -152,6 +169,12 @@ def render(
         source = metrics.get(fig["metrics"], {}).get("metrics", {}).get("source")
         if source in DATA_SOURCES:
             parts.append(f"<p class='deviation'><b>Data source:</b> {html.escape(DATA_SOURCES[source])}.</p>")
+        flags = unconverged(metrics.get(fig["metrics"], {}).get("metrics", {}))
+        if flags:
+            parts.append(
+                f"<p class='fail'><b>Not converged</b> ({len(flags)} fit(s) in {html.escape(fig['metrics'])}.json): "
+                + html.escape("; ".join(flags)) + "</p>"
+            )
         for deviation in fig.get("deviations") or []:
             parts.append(f"<p class='deviation'>Deviation from the review: {html.escape(deviation)}</p>")
         table = fig.get("table")

@@ -9,15 +9,27 @@ from collections import Counter
 from pathlib import Path
 
 from mlreview.cli import as_list
+from mlreview.errors import MlreviewError
 from mlreview.io import atomic_path, load_json
 from mlreview.report.claims import COLUMNS, STATUSES, evaluate, load_registry
 
 log = logging.getLogger(__name__)
 
 
-def build_rows(section_files: list[Path], metrics_files: list[Path]) -> list[dict[str, str]]:
-    """Evaluate every claim against the metrics files given (by stem, e.g. fig07)."""
+def build_rows(
+    section_files: list[Path], metrics_files: list[Path], figures: list[str] | None = None
+) -> list[dict[str, str]]:
+    """Evaluate every claim against the metrics files given (by stem, e.g. fig07).
+
+    ``figures`` (figure keys as claims write them: ``"21"``, ``"ising_validation"``) keeps
+    only the claims about those figures: the scorecard of one part of the DAG.
+    """
     _, claims = load_registry(section_files)
+    if figures is not None:
+        wanted = {str(f) for f in figures}
+        claims = [c for c in claims if str(c.figure) in wanted]
+        if not claims:
+            raise MlreviewError(f"no registered claim is about figure(s) {sorted(wanted)}")
     metrics = {Path(p).stem: load_json(p)["metrics"] for p in metrics_files if Path(p).exists()}
     return [evaluate(claim, metrics.get(claim.metrics)) for claim in claims]
 
@@ -61,7 +73,8 @@ def to_markdown(rows: list[dict[str, str]]) -> str:
 
 
 def scorecard_step(params, *, sections, metrics, csv: Path, md: Path) -> None:
-    rows = build_rows(as_list(sections), as_list(metrics))
+    """The scorecard of every claim, or with ``params["figures"]`` of the claims about those figures."""
+    rows = build_rows(as_list(sections), as_list(metrics), params.get("figures"))
     counts = summary(rows)
     log.info("scorecard: %d claims: %s", len(rows), counts)
     for row in rows:
