@@ -17,7 +17,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 from mlreview.figures.style import COLUMN_WIDTH, CYCLE, PAGE_WIDTH, figure, save_figure
-from mlreview.figures.susy import LABELS, SOURCE_TITLES
+from mlreview.figures.susy import LABELS, SOURCE_TITLES, draw_roc
 from mlreview.io import load_npz
 
 #: Fig 30 classes: red +1, blue -1 [notebook]
@@ -183,14 +183,14 @@ def xgboost_plot_step(params: Mapping, *, data: Path, tuning: Path, pdf: Path, p
     bottom = grid[2, :].subgridspec(1, 2, width_ratios=[1.0, 1.25], wspace=0.75)
     ax = fig.add_subplot(bottom[0, 0])
     for colour, name in zip(CYCLE, sets):
-        ax.plot(d[f"{name}_signal_efficiency"], d[f"{name}_background_rejection"], color=colour,
-                label=f"{name} (AUC {float(d[f'{name}_auc']):.3f})")
+        draw_roc(ax, d[f"{name}_signal_efficiency"], d[f"{name}_background_rejection"], color=colour,
+                 label=f"{name} (AUC {float(d[f'{name}_auc']):.3f})")
     if "all_signal_efficiency" in t:
-        ax.plot(t["all_signal_efficiency"], t["all_background_rejection"], color="black", ls="--", lw=1.0,
-                label=f"all, tuned (AUC {float(t['all_auc']):.3f})")
+        draw_roc(ax, t["all_signal_efficiency"], t["all_background_rejection"], color="black", ls="--", lw=1.0,
+                 label=f"all, tuned (AUC {float(t['all_auc']):.3f})")
     ax.plot([0, 1], [1, 0], color="0.7", lw=0.6, ls=":")
-    ax.set_xlabel("signal efficiency", fontsize=7)
-    ax.set_ylabel("background rejection", fontsize=7)
+    ax.xaxis.label.set_fontsize(7)
+    ax.yaxis.label.set_fontsize(7)
     ax.set_title("ROC (test events)", fontsize=8)
     ax.tick_params(labelsize=6)
     ax.legend(fontsize=5.5, loc="lower left")
