@@ -8,6 +8,7 @@ from sklearn.linear_model import LogisticRegression, SGDClassifier
 
 from mlreview import cli
 from mlreview.cli import run_step
+from mlreview.data.fetch import DataFormatError
 from mlreview.io import load_npz, save_npz
 from mlreview.models import ising_logistic as il
 from mlreview.models import logistic as lg
@@ -243,3 +244,31 @@ def test_mnist_fit_and_plot(mnist_file, tmp_path):
     run_step("mnist-weights-plot", params, inputs={"data": tmp_path / "fig27.npz"},
              outputs={"pdf": tmp_path / "fig27.pdf", "png": tmp_path / "fig27.png"})
     assert (tmp_path / "fig27.png").stat().st_size > 0
+
+
+def test_digit_classifier_file_reproduces_the_fit(mnist_file, tmp_path):
+    """The Fig 27 file doubles as the fixed digit classifier of Figs 64 and 76: reading it back
+    gives the fitted model's probabilities; with ``binarize`` it is trained and applied on 0/1 pixels."""
+    from mlreview.data.mnist import load_mnist
+
+    x_test = load_mnist(mnist_file, scale=True)["x_test"]
+    y_test = load_mnist(mnist_file)["y_test"]
+    for threshold in (None, 0.5):
+        params = {**mnist_params(), "binarize": threshold}
+        out = tmp_path / f"clf_{threshold}.npz"
+        m = run_step("mnist-softmax", params, inputs={"npz": mnist_file},
+                     outputs={"data": out, "metrics": tmp_path / f"clf_{threshold}.json"})
+        clf = ms.load_classifier(out)
+        assert clf.binarize == threshold and m["binarize"] == threshold
+        p = clf.predict_proba(x_test)
+        assert p.shape == (60, 3) and np.allclose(p.sum(axis=1), 1.0)
+        # the file's classifier reproduces the metrics' test accuracy exactly
+        assert np.mean(clf.predict(x_test) == y_test) == pytest.approx(m["test"]["accuracy"])
+    # binarising is part of the classifier: grey images give the same answer as their 0/1 version
+    assert np.allclose(clf.predict_proba(x_test), clf.predict_proba((x_test > 0.5).astype(float)))
+
+
+def test_load_classifier_says_what_is_missing(tmp_path):
+    save_npz(tmp_path / "old.npz", weights=np.zeros((3, 5, 5)))
+    with pytest.raises(DataFormatError, match="mnist-softmax"):
+        ms.load_classifier(tmp_path / "old.npz")
