@@ -335,8 +335,12 @@ def test_xgboost_fit_tune_and_plot(susy_file, tmp_path):
     assert {m["low"]["rank"]["gain"]["lepton1_pt"], m["low"]["rank"]["gain"]["lepton2_pt"]} == {1, 2}
     assert len(m["all"]["importance"]["weight"]) == 18 and len(m["high"]["importance"]["gain"]) == 10
     assert m["c47"]["all_features_test_accuracy"] == m["all"]["test"]["accuracy"]
-    t = run_step("susy-xgboost-tune", params, inputs={"parquet": susy_file},
+    # C48 quotes the logistic-regression accuracy of the Figs 23/25 fit (its metrics file) for comparison
+    save_json(tmp_path / "lr.json", {"metrics": {"test": {"accuracy": 0.79}, "n_train": 1600,
+                                                 "features": list(S.FEATURES)}})
+    t = run_step("susy-xgboost-tune", params, inputs={"parquet": susy_file, "logistic": tmp_path / "lr.json"},
                  outputs={"data": tuning, "metrics": tmp_path / "tune.json"})
+    assert t["c48"]["logistic_regression"] == {"test_accuracy": 0.79, "n_train": 1600, "n_features": 18}
     assert t["grid_size"] == 2 and len(t["all"]["grid"]) == 2
     assert t["c48"]["best_params"]["max_depth"] in (2, 3)
     assert load_npz(tuning)["all_cv_accuracy"].shape == (1, 2)  # sorted keys: learning_rate, max_depth

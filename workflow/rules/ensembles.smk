@@ -154,6 +154,8 @@ rule susy_xgboost_fit:
 rule susy_xgboost_tune:
     input:
         parquet=rules.susy_prepare.output.parquet,
+        # C48 compares with logistic regression on all 18 features (Figs 23, 25)
+        logistic=res("metrics/susy_logistic_all.json"),
     output:
         data=res("ensembles/fig34_tuning.npz"),
         metrics=res("metrics/fig34_tuning.json"),
@@ -177,6 +179,7 @@ rule susy_xgboost_tune:
         ),
     shell:
         "python -m mlreview susy-xgboost-tune --threads {threads} --input parquet={input.parquet:q}"
+        " logistic={input.logistic:q}"
         " --output data={output.data:q} metrics={output.metrics:q}"
         " --params {params.json:q} > {log:q} 2>&1"
 
