@@ -253,7 +253,7 @@ def toy_data(n=400, nv=8, seed=0):
     return np.where(flip, 1 - x, x)
 
 
-@pytest.mark.parametrize("method,k", [("pcd", 1), ("cd", 1), ("cd", 5)])
+@pytest.mark.parametrize("method,k", [("pcd", 1), ("cd", 1), ("cd", 5), ("exact", 1)])
 def test_fit_raises_exact_log_likelihood(method, k):
     data = toy_data()
     m = ebm.RBM(8, 4, dtype=D).initialize(data, ebm.make_generator(0))
@@ -302,6 +302,19 @@ def test_fit_stops_on_non_finite_parameters():
     m = ebm.RBM(8, 4, dtype=D).initialize(toy_data(), ebm.make_generator(0))
     with pytest.raises(TrainingDiverged, match="non-finite"):
         ebm.fit(m, data, epochs=1, batch_size=400, lr=0.05, seed=0)
+
+
+def test_fit_exact_method_follows_the_exact_gradient():
+    data = toy_data(n=40)
+    m = ebm.RBM(8, 3, dtype=D).initialize(data, ebm.make_generator(0))
+    expected = {k: v.clone() for k, v in ebm.exact_gradient(m, data).items()}
+    before = {k: v.clone() for k, v in m.named_parameters()}
+    ebm.fit(m, data, epochs=1, batch_size=40, lr=1e-3, method="exact", schedule="constant", seed=0)
+    for name, p in m.named_parameters():  # ADAM's first step moves each parameter by lr * sign(gradient)
+        step = p.detach() - before[name]
+        assert torch.allclose(step, 1e-3 * torch.sign(expected[name]), atol=1e-6), name
+    with pytest.raises(MlreviewError, match="RBMs"):
+        ebm.fit(random_dbm([3, 2, 2]), data[:, :3], epochs=1, batch_size=10, lr=0.1, method="exact")
 
 
 def test_fit_rejects_unknown_options():

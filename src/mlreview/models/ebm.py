@@ -38,7 +38,7 @@ Training
   :func:`fit` ``(model, data, *, epochs, batch_size, lr, schedule, method="pcd"|"cd", k, n_chains, l1,
       seed, betas, eps, evaluate, evaluate_initial, name, progress_every)`` - one loop for RBMs and DBMs:
       CD-k (chains restart at the minibatch) or PCD-k (``n_chains`` persistent chains from random
-      states); positive phase = exact conditional expectation (RBM) or mean field (DBM); L1 penalty on
+      states) or ``exact`` (model statistics by enumeration; small RBMs); positive phase = exact conditional expectation (RBM) or mean field (DBM); L1 penalty on
       the weights; ADAM; per-epoch history (learning rate, seconds, reconstruction error, plus
       ``evaluate(model, epoch)``); :class:`~mlreview.nn.training.TrainingDiverged` on non-finite
       parameters. Returns the history (a list of dicts).
@@ -82,7 +82,7 @@ log = logging.getLogger(__name__)
 
 HIDDEN_KINDS = ("bernoulli", "gaussian")
 SCHEDULES = ("inverse_epoch", "power", "constant")
-METHODS = ("pcd", "cd")
+METHODS = ("pcd", "cd", "exact")
 #: the largest number of binary units whose 2^n states exact enumeration visits
 MAX_ENUMERATION_UNITS = 24
 #: visible-mean clipping for the initial visible biases (spec Fig 60 "Initialisation")
@@ -863,6 +863,10 @@ def fit(model: RBM | DBM, data, *, epochs: int, batch_size: int, lr: float,
         evaluate_initial: bool = False, name: str = "ebm", progress_every: float = 30.0) -> list[dict]:
     """Train an RBM or a DBM by CD-k or PCD-k with ADAM; returns the per-epoch history.
 
+    ``method="exact"`` (an RBM with at most ``MAX_ENUMERATION_UNITS`` visible units) takes the model
+    statistics exactly, by enumerating the visible states: the exact log-likelihood gradient of the
+    minibatch, a reference for CD and PCD on small models.
+
     Each minibatch (rows shuffled every epoch by a generator seeded from ``seed``): the data
     statistics of the minibatch (exact E[h | v] for an RBM, ``mean_field_iter`` mean-field sweeps for a
     DBM) minus the model statistics of the chains after ``k`` Gibbs steps (PCD: ``n_chains``
@@ -887,6 +891,11 @@ def fit(model: RBM | DBM, data, *, epochs: int, batch_size: int, lr: float,
     shuffle = torch.Generator().manual_seed(shuffle_seed)
     gen = make_generator(chain_seed, model.device)
     chains = model.init_chains(int(n_chains or batch_size), gen) if method == "pcd" else None
+    if method == "exact":
+        if not isinstance(model, RBM):
+            raise MlreviewError("method 'exact' is implemented for RBMs")
+        _check_enumerable(model.n_visible, "visible units")
+        all_v = all_states(model.n_visible, model.dtype, model.device)
     optimizer = torch.optim.Adam(model.parameters(), lr=float(lr), betas=tuple(betas), eps=float(eps))
     named = dict(model.named_parameters())
     weight_names = {nm for nm, p in named.items() if any(p is w for w in model.weights)}
@@ -905,11 +914,15 @@ def fit(model: RBM | DBM, data, *, epochs: int, batch_size: int, lr: float,
             v = X[order[step * batch_size:(step + 1) * batch_size]]
             with torch.no_grad():
                 pos = statistics(model, model.positive_states(v, mean_field_iter=mean_field_iter))
-                start_chains = chains if method == "pcd" else model.chains_from_data(v, gen)
-                advanced = model.advance_chains(start_chains, k, gen)
-                if method == "pcd":
-                    chains = advanced
-                neg = statistics(model, model.negative_states(advanced))
+                if method == "exact":
+                    p_model = visible_probabilities(model).to(model.dtype)
+                    neg = statistics(model, model.positive_states(all_v), p_model)
+                else:
+                    start_chains = chains if method == "pcd" else model.chains_from_data(v, gen)
+                    advanced = model.advance_chains(start_chains, k, gen)
+                    if method == "pcd":
+                        chains = advanced
+                    neg = statistics(model, model.negative_states(advanced))
                 for nm, p in named.items():
                     grad = neg[nm] - pos[nm]  # minimise -log-likelihood
                     if l1 and nm in weight_names:
