@@ -132,6 +132,11 @@ STEPS: dict[str, str] = {
     "em-coins-plot": "mlreview.figures.mean_field:em_coins_plot_step",
     "mean-field": "mlreview.models.mean_field:mean_field_step",
     "mean-field-plot": "mlreview.figures.mean_field:mean_field_plot_step",
+    # Sections XV-XVI: energy-based models, exact-likelihood studies (project figures)
+    "rbm-likelihood": "mlreview.models.ebm_exact:likelihood_step",
+    "rbm-likelihood-plot": "mlreview.figures.ebm_exact:likelihood_plot_step",
+    "rbm-ising-kl": "mlreview.models.ebm_exact:ising_kl_step",
+    "rbm-ising-kl-plot": "mlreview.figures.ebm_exact:ising_kl_plot_step",
     # Scorecard and report
     "scorecard": "mlreview.report.scorecard:scorecard_step",
     "report": "mlreview.report.html:report_step",
