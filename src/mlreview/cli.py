@@ -132,6 +132,11 @@ STEPS: dict[str, str] = {
     "em-coins-plot": "mlreview.figures.mean_field:em_coins_plot_step",
     "mean-field": "mlreview.models.mean_field:mean_field_step",
     "mean-field-plot": "mlreview.figures.mean_field:mean_field_plot_step",
+    # Section XVI: deep Boltzmann machines on Ising states (Figs 66-68)
+    "ising-dbm": "mlreview.models.ebm_ising:fit_step",
+    "ising-dbm-observables": "mlreview.models.ebm_ising:observables_step",
+    "ising-dbm-plot": "mlreview.figures.ebm_ising:samples_plot_step",
+    "ising-dbm-observables-plot": "mlreview.figures.ebm_ising:observables_plot_step",
     # Scorecard and report
     "scorecard": "mlreview.report.scorecard:scorecard_step",
     "report": "mlreview.report.html:report_step",
