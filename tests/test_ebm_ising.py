@@ -27,7 +27,7 @@ def params(**over):
         "c74": {"temperatures": [2.25, 2.75], "abs_m_tolerance": 0.1, "energy_rel_tolerance": 0.1},
         "c75": {"ordered": 1.75, "sign_fraction_tolerance": 0.2},
         "plot": {"cmap": "gray_r", "row_labels": ["data", "reconst", "fantasy"],
-                 "title": "DBM {layers} at T = {T:.2f}", "lattice_label": "6 x 6 torus"},
+                 "title": "DBM", "lattice_label": "6 x 6 torus"},
     }
     p.update(over)
     return p
@@ -92,7 +92,11 @@ def test_claims_compare_the_ordered_temperature_with_the_others():
     assert c["c75"]["largest_other_score"] == 0.8
     per_t["T_2.75"] = entry(6.0, False)
     c = EI.claims(per_t, params())
-    assert not c["c74"]["holds"] and not c["c75"]["holds"]
+    assert not c["c74"]["holds"] and not c["c75"]["holds"] and not c["c75"]["larger"]
+    # worst at 1.75, but failing everywhere: no contrast between the phases
+    per_t["T_2.75"] = entry(4.0, False)
+    c = EI.claims(per_t, params())
+    assert c["c75"]["larger"] and not c["c75"]["holds"]
     with pytest.raises(MlreviewError, match="not run"):
         EI.claims({"T_2.25": entry(1.0, True)}, params())
 
@@ -139,8 +143,8 @@ def test_unknown_temperature(ising_file, tmp_path):
 
 
 def test_observables_step_and_figures(fitted, tmp_path):
-    data = [f["data"] for f in fitted]
-    m = run_step("ising-dbm-observables", params(), {"data": data},
+    data, models = [f["data"] for f in fitted], [f["model"] for f in fitted]
+    m = run_step("ising-dbm-observables", params(), {"data": data, "models": models},
                  {"summary": tmp_path / "s.npz", "metrics": tmp_path / "s.json"})
     assert m["temperatures"] == TEMPS and m["n_train"] == 180 and m["layers"] == [36, 16, 4]
     assert set(m["by_temperature"]) == {"T_1.75", "T_2.25", "T_2.75"}
@@ -151,6 +155,10 @@ def test_observables_step_and_figures(fitted, tmp_path):
     fit = json.loads(fitted[1]["metrics"].read_text())["metrics"]
     assert m["by_temperature"]["T_2.25"]["observables"] == fit["observables"]
     assert isinstance(m["c74"]["holds"], bool) and isinstance(m["c75"]["holds"], bool)
+    w = t["weights"]
+    assert set(w) == {"W1", "W2"}
+    assert w["W1"]["glorot_init_mean_abs"] == pytest.approx(np.sqrt(2 / (36 + 16)) * np.sqrt(2 / np.pi))
+    assert w["W1"]["mean_abs"] == pytest.approx(float(ebm.load_model(fitted[0]["model"]).Ws[0].detach().abs().mean()))
     for f in fitted[:1]:
         run_step("ising-dbm-plot", params(), {"data": f["data"]}, {"pdf": tmp_path / "a.pdf", "png": tmp_path / "a.png"})
     run_step("ising-dbm-observables-plot", params(), {"summary": tmp_path / "s.npz"},

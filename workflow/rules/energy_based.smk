@@ -27,8 +27,8 @@ rule ising_dbm_fit:
         ENV
     threads: EBM_ISING["threads"]
     resources:
-        mem_mb=3000,
-        runtime=30,
+        mem_mb=2000,
+        runtime=60,
         gpu=0,
     params:
         json=lambda w: as_json(ising_dbm_params(w.fig)),
@@ -41,6 +41,9 @@ rule ising_dbm_fit:
 rule ising_dbm_observables:
     input:
         data=expand(res("energy_based/ising_dbm/{fig}.npz"), fig=EBM_ISING_FIGURES),
+        models=expand(
+            res("energy_based/ising_dbm/{fig}_dbm.npz"), fig=EBM_ISING_FIGURES
+        ),
     output:
         summary=res("energy_based/ising_dbm_observables.npz"),
         metrics=res("metrics/ising_dbm_observables.json"),
@@ -55,7 +58,9 @@ rule ising_dbm_observables:
         mem_mb=1000,
         runtime=5,
     params:
-        data=lambda w, input: cli_pairs("data", input.data),
+        data=lambda w, input: " ".join(
+            [cli_pairs("data", input.data), cli_pairs("models", input.models)]
+        ),
         json=as_json(compute_params(EBM_ISING)),
     shell:
         "python -m mlreview ising-dbm-observables --input {params.data}"

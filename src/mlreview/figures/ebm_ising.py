@@ -37,8 +37,7 @@ def samples_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> N
             if j == 0:
                 ax.set_ylabel(label)
     layers = "-".join(str(int(n)) for n in [L * L, *np.atleast_1d(z["hidden"])])
-    hidden = ", ".join(str(int(h)) for h in np.atleast_1d(z["hidden"]))
-    fig.suptitle(plot["title"].format(T=float(z["temperature"]), layers=layers, L=L, hidden=hidden), y=0.995)
+    fig.suptitle(f"{plot['title']} {layers} at T = {float(z['temperature']):.2f}", y=0.995)
     save_figure(fig, pdf, png)
 
 
