@@ -202,6 +202,7 @@ NO_GPU_USE = {
     "susy_dnn_grid": "collects the per-cell metrics files; trains nothing",
     "ising_dnn_grid": "collects the per-cell metrics files; trains nothing",
     "ising_cnn_gather": "collects the per-depth metrics files; trains nothing",
+    "ising_dbm_observables": "summarises the per-temperature observables of Figs 66-68; trains nothing",
 }
 
 

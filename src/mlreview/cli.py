@@ -137,6 +137,11 @@ STEPS: dict[str, str] = {
     "rbm-likelihood-plot": "mlreview.figures.ebm_exact:likelihood_plot_step",
     "rbm-ising-kl": "mlreview.models.ebm_exact:ising_kl_step",
     "rbm-ising-kl-plot": "mlreview.figures.ebm_exact:ising_kl_plot_step",
+    # Section XVI: deep Boltzmann machines on Ising states (Figs 66-68)
+    "ising-dbm": "mlreview.models.ebm_ising:fit_step",
+    "ising-dbm-observables": "mlreview.models.ebm_ising:observables_step",
+    "ising-dbm-plot": "mlreview.figures.ebm_ising:samples_plot_step",
+    "ising-dbm-observables-plot": "mlreview.figures.ebm_ising:observables_plot_step",
     # Scorecard and report
     "scorecard": "mlreview.report.scorecard:scorecard_step",
     "report": "mlreview.report.html:report_step",

@@ -238,3 +238,19 @@ def dnn_plot_params(name):
         "mnist_optimizers": "mnist_optimizers",
     }
     return {"plot": section[parts[name]].get("plot", {})} if name in parts else {}
+
+
+# Sections XV-XVI: energy-based models. Figs 66-68: a DBM per temperature on the Ising states.
+
+#: the keys of `energy_based.ising` that only the gather (claims) or the plots read: changing
+#: them never retrains a DBM
+EBM_ISING_GATHER_KEYS = ("figures", "threads", "c74", "c75", "plot")
+
+
+def ising_dbm_params(fig):
+    """One temperature's DBM: the shared settings and the figure's temperature."""
+    section = config["energy_based"]["ising"]
+    return {
+        **{k: v for k, v in section.items() if k not in EBM_ISING_GATHER_KEYS},
+        "temperature": section["figures"][fig],
+    }

@@ -9,12 +9,12 @@ import numpy as np
 
 from mlreview.data.ising import load_ising2d
 from mlreview.io import save_npz
+from mlreview.ising.observables import lattice_observables
 
 
 def nearest_neighbour_correlation(lattice: np.ndarray) -> float:
     """<s_i s_j> over all nearest-neighbour bonds of a periodic lattice (= -E/(2JN))."""
-    s = np.asarray(lattice, float)
-    return float((s * np.roll(s, 1, 0) + s * np.roll(s, 1, 1)).mean() / 2)
+    return float(lattice_observables(np.asarray(lattice)[None])["nn_correlation"][0])
 
 
 def select_step(params: Mapping, *, dataset: Path, data: Path) -> dict:

@@ -1,0 +1,85 @@
+"""Figs 66-68 (a DBM on Ising states at one temperature: data, reconstructions, fantasy particles)
+and the project figure of their physical observables against the Monte Carlo data."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from mlreview.figures.style import PAGE_WIDTH, figure, save_figure
+from mlreview.io import load_npz
+
+#: the sets of the observables figure, in drawing order, and their colours
+SET_STYLE = {
+    "mc": {"color": "0.55", "label": "Monte Carlo (all states at T)"},
+    "reconstruction": {"color": "tab:blue", "label": "reconstructions"},
+    "fantasy": {"color": "tab:red", "label": "fantasy particles"},
+}
+
+
+def samples_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+    """Rows of 40 x 40 lattices: validation states, their reconstructions, fantasy particles."""
+    z = load_npz(data)
+    plot = params["plot"]
+    L = int(z["lattice"])
+    rows = [z[name] for name in ("data", "reconstruction", "fantasy")]
+    n = min(len(r) for r in rows)
+    fig, axes = figure(len(rows), n, width=PAGE_WIDTH, height=PAGE_WIDTH * len(rows) / n + 0.35,
+                       squeeze=False, gridspec_kw={"wspace": 0.06, "hspace": 0.06})
+    for i, (states, label) in enumerate(zip(rows, plot["row_labels"])):
+        for j in range(n):
+            ax = axes[i, j]
+            ax.imshow(states[j].reshape(L, L), cmap=plot["cmap"], vmin=0.0, vmax=1.0, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if j == 0:
+                ax.set_ylabel(label)
+    layers = "-".join(str(int(n)) for n in [L * L, *np.atleast_1d(z["hidden"])])
+    fig.suptitle(f"{plot['title']} {layers} at T = {float(z['temperature']):.2f}", y=0.995)
+    save_figure(fig, pdf, png)
+
+
+def observables_plot_step(params: Mapping, *, summary: Path, pdf: Path, png: Path) -> None:
+    """Per temperature (columns): the histogram of m (top) and of the energy per spin (bottom) of
+    the Monte Carlo states, the reconstructions and the fantasy particles, with the exact values."""
+    z = load_npz(summary)
+    plot = params["plot"]
+    temps = [float(t) for t in z["temperatures"]]
+    bins = int(params["histogram_bins"])
+    fig, axes = figure(2, len(temps), width=PAGE_WIDTH, height=4.6, squeeze=False)
+    for j, T in enumerate(temps):
+        key = f"T_{T:.2f}"
+        ax_m, ax_e = axes[0, j], axes[1, j]
+        e_all = np.concatenate([z[f"{key}/energy/{name}"] for name in SET_STYLE])
+        e_edges = np.linspace(e_all.min() - 1e-9, e_all.max() + 1e-9, bins + 1)
+        for name, style in SET_STYLE.items():
+            filled = name == "mc"
+            kw = {"color": style["color"], "density": True, "label": style["label"],
+                  "histtype": "stepfilled" if filled else "step", "alpha": 0.5 if filled else 1.0}
+            ax_m.hist(z[f"{key}/m/{name}"], bins=bins, range=(-1.0, 1.0), **kw)
+            ax_e.hist(z[f"{key}/energy/{name}"], bins=e_edges, **kw)
+        onsager = float(z[f"{key}/onsager_abs_m"])
+        if onsager > 0:
+            for sign in (-1, 1):
+                ax_m.axvline(sign * onsager, color="k", ls=":", lw=0.9,
+                             label="Onsager $\\pm m(T)$" if sign > 0 else None)
+        ax_e.axvline(float(z[f"{key}/exact_energy_per_spin"]), color="k", ls="--", lw=0.9,
+                     label=f"exact $\\langle e\\rangle$ ({plot['lattice_label']})")
+        ax_m.set_title(f"T = {T:.2f}")
+        ax_m.set_xlabel("magnetisation per spin m")
+        ax_e.set_xlabel("energy per spin e")
+        ax_m.set_yticks([])
+        ax_e.set_yticks([])
+    axes[0, 0].set_ylabel("density")
+    axes[1, 0].set_ylabel("density")
+    handles, labels = [], []
+    for ax in (axes[0, 0], axes[1, 0]):
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), bbox_to_anchor=(0.5, -0.04))
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    save_figure(fig, pdf, png)
