@@ -155,6 +155,8 @@ def test_mean_pairwise_distance_and_mosaic():
     images = np.zeros((3, 2, 2))
     images[1] += 1.0
     assert vae.mean_pairwise_distance(images) == pytest.approx((2 + 2 + 0) / 3)
+    steps = np.arange(4.0)[:, None] * np.ones((4, 3))  # a 2 x 2 grid of 3-pixel images 0, 1, 2, 3
+    assert vae.adjacent_distance(steps, 2) == pytest.approx(np.sqrt(3) * (1 + 1 + 2 + 2) / 4)
     tiles = mosaic(np.arange(4 * 4).reshape(4, 2, 2), 2, pad=1, fill=-1)
     assert tiles.shape == (5, 5)
     assert tiles[2, 0] == -1 and tiles[3, 3] == 12

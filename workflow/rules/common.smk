@@ -238,3 +238,19 @@ def dnn_plot_params(name):
         "mnist_optimizers": "mnist_optimizers",
     }
     return {"plot": section[parts[name]].get("plot", {})} if name in parts else {}
+
+
+# Section XVII: variational autoencoders.
+
+
+def cli_named(files):
+    """`NAME=PATH` arguments for the named files of a rule's input."""
+    return " ".join(shlex.quote(f"{name}={path}") for name, path in files.items())
+
+
+def vae_plot_params(plot):
+    """The drawing settings of a VAE figure (its fit's `plot` section; none for the project
+    figures, which draw every fit)."""
+    parts = {"fig75": "mnist", "fig76": "mnist", "fig77": "ising", "fig78": "ising"}
+    part = parts.get(plot)
+    return {"plot": config["vae"][part]["plot"]} if part else {}

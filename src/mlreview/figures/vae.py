@@ -62,7 +62,7 @@ def fig76_plot_step(params: Mapping, *, mnist: Path, pdf: Path, png: Path) -> No
     d = load_npz(mnist)
     pad = int(params["plot"]["pad"])
     side = int(d["side"])
-    fig, axes = figure(1, 2, width=PAGE_WIDTH, height=PAGE_WIDTH * 0.52)
+    fig, axes = figure(1, 2, width=PAGE_WIDTH, height=PAGE_WIDTH * 0.52, layout="constrained")
     titles = {"uniform": "(a) uniform grid in $z$", "cdf": r"(b) $z = \Phi^{-1}(p)$, $p$ uniform"}
     for ax, (name, title) in zip(axes, titles.items()):
         images = d[f"images_{name}"]
@@ -71,7 +71,6 @@ def fig76_plot_step(params: Mapping, *, mnist: Path, pdf: Path, png: Path) -> No
         _grid_axes(ax, d[f"grid_{name}"][0, :, 0], side, pad)
         classes = len(np.unique(d[f"predicted_{name}"]))
         ax.set_title(f"{title}\n{classes} distinct predicted digits", loc="left")
-    fig.tight_layout()
     save_figure(fig, pdf, png)
 
 
@@ -115,19 +114,22 @@ def fig78_plot_step(params: Mapping, *, ising: Path, pdf: Path, png: Path) -> No
     pad = int(params["plot"]["pad"])
     L = int(d["lattice"])
     s = float(d["prior_std"])
-    panels = [("samples_cdf", "grid_cdf", r"(a) samples, $z = s\,\Phi^{-1}(p)$"),
+    panels = [("samples_cdf", "grid_cdf", "(a) draws, inverse-CDF grid"),
               ("probabilities_cdf", "grid_cdf", r"(b) $P(s_i = 1 \mid z)$, same grid"),
-              ("samples_uniform", "grid_uniform", "(c) samples, uniform grid")]
-    fig, axes = figure(1, 3, width=PAGE_WIDTH, height=PAGE_WIDTH * 0.4)
-    for ax, (key, grid, title) in zip(axes, panels):
+              ("samples_uniform", "grid_uniform", "(c) draws, uniform grid")]
+    fig, axes = figure(1, 3, width=PAGE_WIDTH, height=PAGE_WIDTH * 0.4, layout="constrained")
+    for i, (ax, (key, grid, title)) in enumerate(zip(axes, panels)):
         images = d[key]
         n = int(round(np.sqrt(len(images))))
         image = ax.imshow(mosaic(images, n, pad, fill=np.nan), cmap=params["plot"]["lattice_cmap"], vmin=0, vmax=1,
                           interpolation="nearest")
-        _grid_axes(ax, d[grid][0, :, 0], L, pad)
+        _grid_axes(ax, d[grid][0, :, 0] / s, L, pad, fmt="{:.2f}")
+        if i == 1:
+            ax.set_yticks([])
+            ax.set_ylabel("")
         ax.set_title(title, loc="left")
-    fig.colorbar(image, ax=list(axes), shrink=0.7, label="spin up (1) / probability")
-    fig.suptitle(f"Ising VAE fantasy configurations (prior standard deviation s = {s:g})", x=0.02, ha="left")
+    fig.colorbar(image, ax=list(axes), shrink=0.8, label="spin up (1) / probability")
+    fig.suptitle(f"Ising VAE fantasy configurations; tick labels: $z / s$, prior standard deviation $s = {s:g}$")
     save_figure(fig, pdf, png)
 
 

@@ -255,6 +255,14 @@ def mean_pairwise_distance(images: np.ndarray) -> float:
     return float(pdist(flat).mean()) if len(flat) > 1 else 0.0
 
 
+def adjacent_distance(images: np.ndarray, n: int) -> float:
+    """Mean Euclidean distance between horizontally or vertically adjacent tiles of an n x n
+    mosaic of ``images`` (row-major): how fast the decoded images change across the grid."""
+    flat = np.asarray(images, float).reshape(n, n, -1)
+    pairs = [flat[:, 1:] - flat[:, :-1], flat[1:] - flat[:-1]]
+    return float(np.concatenate([np.linalg.norm(p, axis=-1).ravel() for p in pairs]).mean())
+
+
 def ising_magnetisation(spins01: np.ndarray) -> np.ndarray:
     """m = 2 * mean(spins) - 1 per configuration of 0/1 spins."""
     return 2.0 * np.asarray(spins01, float).reshape(len(spins01), -1).mean(axis=1) - 1.0
@@ -403,6 +411,7 @@ def mnist_step(params: Mapping, *, npz: Path, classifier: Path, data: Path, thre
         images[name] = decode_means(model, grids[name].reshape(-1, 2))
         predicted[name] = digits.predict(images[name])
     grid_metrics = {name: {"mean_pairwise_distance": mean_pairwise_distance(images[name]),
+                           "adjacent_distance": adjacent_distance(images[name], grids[name].shape[0]),
                            "distinct_classes": int(len(np.unique(predicted[name]))),
                            "predicted": predicted[name].reshape(grids[name].shape[:2]),
                            "values": values[name]} for name in values}
