@@ -162,7 +162,10 @@ def likelihood_plot_step(params: Mapping, *, mnist: Path, ising: Path, ppca: Pat
         ax.set_xscale("log")
         ax.set_xlabel("importance samples $K$")
         ax.set_ylabel(r"$\log p_K(x) - \log p_1(x)$ (nats)")
-        ax.set_title(f"{title}: {float(d['is_mean'][-1]):.2f} at K = {int(ks[-1])}", loc="left")
+        ax.set_title(title, loc="left")
+        ax.text(0.97, 0.05, f"$K = 1$ (ELBO): {float(d['is_mean'][0]):.2f}\n"
+                f"$K = {int(ks[-1])}$: {float(d['is_mean'][-1]):.2f}", transform=ax.transAxes, ha="right",
+                va="bottom")
     ax = axes[2]
     d = load_npz(ppca)
     for i, scale in enumerate(d["scales"]):

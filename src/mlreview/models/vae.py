@@ -322,17 +322,21 @@ def build_from_params(n_inputs: int, params: Mapping, likelihood: str = "bernoul
 
 def fit_vae(model, X_train, X_held_out, params: Mapping, name: str) -> list[dict]:
     """Train ``model`` with the shared loop; after every epoch the mean negative ELBO of the
-    held-out rows (``held_out_loss``). ``train_loss`` is the running mean of the minibatch
-    losses of the epoch. Returns the history."""
+    held-out rows (``held_out_loss``; of a seeded subset of ``monitor_rows`` of them when the
+    params give it). ``train_loss`` is the running mean of the minibatch losses of the epoch.
+    Returns the history."""
     from mlreview.nn.training import make_optimizer, train
 
     training = params["training"]
     optimizer = make_optimizer(model, training["optimizer"], float(training["lr"]), options=training.get("options"))
     batch = int(params["eval_batch_size"])
     eval_seed = int(params["eval_seed"])
+    monitored = X_held_out
+    if params.get("monitor_rows") is not None:  # a seeded subset of the held-out rows, every epoch
+        monitored = X_held_out[likelihood_subset(len(X_held_out), int(params["monitor_rows"]), eval_seed)]
 
     def evaluate(m) -> dict:
-        return {"held_out_loss": mean_negative_elbo(m, X_held_out, batch, eval_seed)}
+        return {"held_out_loss": mean_negative_elbo(m, monitored, batch, eval_seed)}
 
     return train(model, elbo_loss(model), X_train, X_train, optimizer=optimizer, epochs=int(training["epochs"]),
                  batch_size=int(training["batch_size"]), seed=int(training["seed"]), evaluate=evaluate, name=name)
@@ -512,19 +516,21 @@ def ising_step(params: Mapping, *, dataset: Path, data: Path, threads: int = 1) 
                      "spatial": spatial_nn_correlation(S), "mean_abs_m": mean_abs_m[T]}
 
     curves = history_arrays(history)
-    likelihood, _ = held_out_likelihood(model, X_held, params["likelihood"], curves["held_out_loss"][-1])
+    held_out_all = mean_negative_elbo(model, X_held, int(params["eval_batch_size"]), int(params["eval_seed"]))
+    likelihood, _ = held_out_likelihood(model, X_held, params["likelihood"], held_out_all)
     c82 = params["claims"]["c82"]
     decoded = stats["cdf"]["connected"]
     save_npz(data, latent=mu, latent_logvar=logvar, temperature=temperature, magnetisation=m, lattice=L,
              held_out_rows=held_rows, **{f"grid_{k}": grids[k] for k in grids},
              **{f"probabilities_{k}": probabilities[k] for k in probabilities},
              **{f"samples_{k}": shown[k] for k in shown}, **curves, **_likelihood_arrays(likelihood),
-             held_out_elbo=-curves["held_out_loss"][-1], prior_std=s)
+             held_out_elbo=-held_out_all, prior_std=s)
     return to_jsonable({
         "n_train": n_train, "n_held_out": len(held_rows), "overlap": 0, "lattice": L, "hidden": params["hidden"],
         "latent": int(params["latent"]), "prior_std": s, "epochs": int(params["training"]["epochs"]),
-        "per_epoch": curves, "final": {"train_loss": curves["train_loss"][-1],
-                                       "held_out_loss": curves["held_out_loss"][-1]},
+        "per_epoch": curves, "monitor_rows": params.get("monitor_rows"),
+        "final": {"train_loss": curves["train_loss"][-1], "held_out_loss": curves["held_out_loss"][-1],
+                  "held_out_loss_all": held_out_all},
         "correlations": corr, "fantasy": stats, "monte_carlo": mc, "likelihood": likelihood,
         "fit_seconds": fit_seconds,
         "c81": {"dimension": best, "abs_spearman_m": abs(corr[best]["spearman_m"]),
