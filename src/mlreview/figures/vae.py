@@ -12,6 +12,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from mlreview.figures.style import CYCLE, PAGE_WIDTH, RC, figure, save_figure
 from mlreview.io import load_npz
@@ -143,9 +144,10 @@ def training_plot_step(params: Mapping, *, mnist: Path, ising: Path, pdf: Path, 
                 label="training (running mean over the epoch)")
         ax.plot(d["epoch"], d["held_out_loss"], color=CYCLE[1], marker="o", markersize=2, label=held)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel("negative ELBO per example (nats)")
         ax.set_title(title, loc="left")
-        ax.legend(loc="upper right")
+        ax.legend(loc="best")
     fig.tight_layout()
     save_figure(fig, pdf, png)
 

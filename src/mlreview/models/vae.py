@@ -379,30 +379,23 @@ def _likelihood_arrays(summary: Mapping) -> dict[str, np.ndarray]:
 def mnist_step(params: Mapping, *, npz: Path, classifier: Path, data: Path, threads: int = 1) -> dict:
     """Figs 75, 76: train the MNIST VAE; latent means of the test images, decoded latent grids
     judged by the fixed digit classifier (the Fig 27 model), held-out likelihood."""
-    from mlreview.data.mnist import load_mnist
+    from mlreview.models.dnn_mnist import load_sets
     from mlreview.models.mnist_softmax import load_classifier
     from mlreview.models.tsne import knn_accuracy
     from mlreview.nn.training import as_tensor, setup
 
     device = setup(threads, params["training"]["device"])
-    mnist = load_mnist(npz, scale=True)
-    sets = {}
-    for name in ("train", "test"):
-        n = int(params[f"n_{name}"])
-        X, y = mnist[f"x_{name}"], mnist[f"y_{name}"]
-        if n > len(y):
-            raise MlreviewError(f"n_{name} = {n}, but the MNIST {name} set has {len(y)} images")
-        sets[name] = (X[:n].reshape(n, -1), y[:n].astype(np.int64))
-    side = int(mnist["x_train"].shape[1])
-    X_train = as_tensor(sets["train"][0], device=device)
-    X_test = as_tensor(sets["test"][0], device=device)
+    sets = load_sets(npz, params)  # the first n_train / n_test images, pixels in [0, 1]
+    side = int(sets["train"][0].shape[1])
+    X_train = as_tensor(sets["train"][0].reshape(len(sets["train"][0]), -1), device=device)
+    X_test = as_tensor(sets["test"][0].reshape(len(sets["test"][0]), -1), device=device)
     model = build_from_params(X_train.shape[1], params).to(device)
     start = time.perf_counter()
     history = fit_vae(model, X_train, X_test, params, "vae-mnist")
     fit_seconds = time.perf_counter() - start
 
     mu, logvar = encode(model, X_test, int(params["eval_batch_size"]))
-    labels = sets["test"][1]
+    labels = sets["test"][1].astype(np.int64)
     knn = params["knn"]
     knn_acc = knn_accuracy(mu, labels, int(knn["neighbors"]), int(knn["folds"]), int(knn["seed"]))
 
