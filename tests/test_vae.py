@@ -162,6 +162,13 @@ def test_mean_pairwise_distance_and_mosaic():
     assert tiles[2, 0] == -1 and tiles[3, 3] == 12
 
 
+def test_class_spread():
+    spread = vae.class_spread(np.array([[1, 1], [1, 7]]))
+    assert spread["distinct_classes"] == 2 and spread["largest_class_share"] == 0.75
+    assert spread["class_entropy_bits"] == pytest.approx(-(0.75 * np.log2(0.75) + 0.25 * np.log2(0.25)))
+    assert vae.class_spread(np.arange(4))["class_entropy_bits"] == pytest.approx(2.0)
+
+
 def test_spin_correlations():
     rng = np.random.default_rng(0)
     independent = np.where(rng.random((2000, 20, 20)) < 0.7, 1.0, -1.0)

@@ -263,6 +263,15 @@ def adjacent_distance(images: np.ndarray, n: int) -> float:
     return float(np.concatenate([np.linalg.norm(p, axis=-1).ravel() for p in pairs]).mean())
 
 
+def class_spread(predicted: np.ndarray) -> dict:
+    """How the predicted classes of a grid's tiles spread: the number of distinct classes, the
+    largest share of one class, and the entropy of the class frequencies (bits)."""
+    _, counts = np.unique(np.asarray(predicted).ravel(), return_counts=True)
+    p = counts / counts.sum()
+    return {"distinct_classes": int(len(counts)), "largest_class_share": float(p.max()),
+            "class_entropy_bits": float(-(p * np.log2(p)).sum())}
+
+
 def ising_magnetisation(spins01: np.ndarray) -> np.ndarray:
     """m = 2 * mean(spins) - 1 per configuration of 0/1 spins."""
     return 2.0 * np.asarray(spins01, float).reshape(len(spins01), -1).mean(axis=1) - 1.0
@@ -409,7 +418,7 @@ def mnist_step(params: Mapping, *, npz: Path, classifier: Path, data: Path, thre
         predicted[name] = digits.predict(images[name])
     grid_metrics = {name: {"mean_pairwise_distance": mean_pairwise_distance(images[name]),
                            "adjacent_distance": adjacent_distance(images[name], grids[name].shape[0]),
-                           "distinct_classes": int(len(np.unique(predicted[name]))),
+                           **class_spread(predicted[name]),
                            "predicted": predicted[name].reshape(grids[name].shape[:2]),
                            "values": values[name]} for name in values}
 
