@@ -115,22 +115,25 @@ def fig78_plot_step(params: Mapping, *, ising: Path, pdf: Path, png: Path) -> No
     pad = int(params["plot"]["pad"])
     L = int(d["lattice"])
     s = float(d["prior_std"])
-    panels = [("samples_cdf", "grid_cdf", "(a) draws, inverse-CDF grid"),
-              ("probabilities_cdf", "grid_cdf", r"(b) $P(s_i = 1 \mid z)$, same grid"),
+    panels = [("samples_cdf", "grid_cdf", "(a) draws"),
+              ("probabilities_cdf", "grid_cdf", r"(b) $P(s_i = 1 \mid z)$"),
               ("samples_uniform", "grid_uniform", "(c) draws, uniform grid")]
+    # the gaps between tiles in their own colour: an all-down lattice is as white as the page
+    cmap = plt.get_cmap(params["plot"]["lattice_cmap"]).copy()
+    cmap.set_bad(params["plot"]["pad_color"])
     fig, axes = figure(1, 3, width=PAGE_WIDTH, height=PAGE_WIDTH * 0.4, layout="constrained")
     for i, (ax, (key, grid, title)) in enumerate(zip(axes, panels)):
         images = d[key]
         n = int(round(np.sqrt(len(images))))
-        image = ax.imshow(mosaic(images, n, pad, fill=np.nan), cmap=params["plot"]["lattice_cmap"], vmin=0, vmax=1,
-                          interpolation="nearest")
+        image = ax.imshow(mosaic(images, n, pad, fill=np.nan), cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
         _grid_axes(ax, d[grid][0, :, 0] / s, L, pad, fmt="{:.2f}")
         if i == 1:
             ax.set_yticks([])
             ax.set_ylabel("")
         ax.set_title(title, loc="left")
     fig.colorbar(image, ax=list(axes), shrink=0.8, label="spin up (1) / probability")
-    fig.suptitle(f"Ising VAE fantasy configurations; tick labels: $z / s$, prior standard deviation $s = {s:g}$")
+    fig.suptitle(rf"Ising VAE fantasy configurations: (a, b) at $z = s\,\Phi^{{-1}}(p)$, $p$ uniform; (c) $z$ uniform"
+                 f"\n(tick labels $z / s$; prior standard deviation $s = {s:g}$)")
     save_figure(fig, pdf, png)
 
 
