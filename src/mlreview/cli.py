@@ -142,6 +142,16 @@ STEPS: dict[str, str] = {
     "ising-dbm-observables": "mlreview.models.ebm_ising:observables_step",
     "ising-dbm-plot": "mlreview.figures.ebm_ising:samples_plot_step",
     "ising-dbm-observables-plot": "mlreview.figures.ebm_ising:observables_plot_step",
+    # Section XVII: variational autoencoders (Figs 75-78; training curves, log-likelihood check)
+    "vae-mnist": "mlreview.models.vae:mnist_step",
+    "vae-ising": "mlreview.models.vae:ising_step",
+    "vae-ppca": "mlreview.models.vae:ppca_step",
+    "fig75-plot": "mlreview.figures.vae:fig75_plot_step",
+    "fig76-plot": "mlreview.figures.vae:fig76_plot_step",
+    "fig77-plot": "mlreview.figures.vae:fig77_plot_step",
+    "fig78-plot": "mlreview.figures.vae:fig78_plot_step",
+    "vae-training-plot": "mlreview.figures.vae:training_plot_step",
+    "vae-likelihood-plot": "mlreview.figures.vae:likelihood_plot_step",
     # Scorecard and report
     "scorecard": "mlreview.report.scorecard:scorecard_step",
     "report": "mlreview.report.html:report_step",

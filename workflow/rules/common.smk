@@ -33,6 +33,11 @@ def cli_pairs(name, paths):
     return " ".join(shlex.quote(f"{name}={p}") for p in paths)
 
 
+def cli_named(files):
+    """`NAME=PATH` arguments for the named files of a rule's input."""
+    return " ".join(shlex.quote(f"{name}={path}") for name, path in files.items())
+
+
 def registry():
     """Figures and claims of every section file."""
     figures, claims = [], []
@@ -254,3 +259,14 @@ def ising_dbm_params(fig):
         **{k: v for k, v in section.items() if k not in EBM_ISING_GATHER_KEYS},
         "temperature": section["figures"][fig],
     }
+
+
+# Section XVII: variational autoencoders.
+
+
+def vae_plot_params(plot):
+    """The drawing settings of a VAE figure (its fit's `plot` section; none for the project
+    figures, which draw every fit)."""
+    parts = {"fig75": "mnist", "fig76": "mnist", "fig77": "ising", "fig78": "ising"}
+    part = parts.get(plot)
+    return {"plot": config["vae"][part]["plot"]} if part else {}
