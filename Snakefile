@@ -31,6 +31,7 @@ include: "workflow/rules/deep_networks.smk"
 include: "workflow/rules/dimensionality_reduction.smk"
 include: "workflow/rules/clustering.smk"
 include: "workflow/rules/mean_field.smk"
+include: "workflow/rules/energy_based.smk"
 include: "workflow/rules/report.smk"
 
 
