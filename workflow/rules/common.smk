@@ -244,7 +244,14 @@ def dnn_plot_params(name):
 # data settings and its own part only: retuning AIS or the samples never retrains a model.
 
 #: the data and split every MNIST energy-based step shares
-EBM_MNIST_DATA = ("device", "n_images", "binarize", "train_fraction", "split_seed", "monitor")
+EBM_MNIST_DATA = (
+    "device",
+    "n_images",
+    "binarize",
+    "train_fraction",
+    "split_seed",
+    "monitor",
+)
 #: the model settings every fit shares
 EBM_MNIST_FIT = ("n_hidden", "training")
 
@@ -278,7 +285,9 @@ def ebm_mnist_fit_params(name):
 def ebm_mnist_ais_params(name):
     """AIS of one model (the DBM also needs its mean-field sweeps for the likelihood bound)."""
     section = ebm_mnist_section()
-    extra = {"mean_field_iter": section["dbm"]["mean_field_iter"]} if name == "dbm" else {}
+    extra = (
+        {"mean_field_iter": section["dbm"]["mean_field_iter"]} if name == "dbm" else {}
+    )
     return {**ebm_mnist_data_params(), "ais": section["ais"], "name": name, **extra}
 
 
