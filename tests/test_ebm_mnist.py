@@ -126,6 +126,19 @@ def test_free_energy_is_the_rbm_one_and_a_mean_field_bound_for_a_dbm():
     assert float((bound - exact).max()) < 1.0  # and is close for a weakly coupled model
 
 
+def test_mean_field_reconstruction_uses_h1_from_both_sides():
+    dbm = ebm.DBM([3, 2, 2], dtype=torch.float64)
+    with torch.no_grad():
+        dbm.Ws[0].copy_(torch.tensor([[4.0, 0.0], [0.0, 4.0], [4.0, 0.0]], dtype=torch.float64))
+        dbm.bs[0].fill_(-2.0)
+        dbm.bs[1].fill_(-2.0)
+    v = torch.tensor([[1.0, 0.0, 1.0]], dtype=torch.float64)
+    mus = dbm.mean_field(v, 20)
+    expected = (torch.sigmoid(dbm.bs[0] + mus[1] @ dbm.Ws[0].T) > 0.5).to(v.dtype)
+    torch.testing.assert_close(em.mean_field_reconstruction(dbm, v, 20), expected)
+    torch.testing.assert_close(expected, torch.tensor([[1.0, 0.0, 1.0]], dtype=torch.float64))
+
+
 def test_reconstruction_errors_known_answer():
     rbm = ebm.RBM(4, 2, "bernoulli", dtype=torch.float64)
     with torch.no_grad():
@@ -185,7 +198,8 @@ def trained(mnist_file, section, config, tmp_path_factory):
            "binarize": s["binarize"]}
     run_step("mnist-softmax", clf, inputs={"npz": mnist_file}, outputs={"data": out / "clf.npz"})
     samples = run_step(
-        "ebm-mnist-samples", {**data_params(s), "samples": s["samples"], "models": names},
+        "ebm-mnist-samples", {**data_params(s), "samples": s["samples"], "models": names,
+                              "mean_field_iter": s["dbm"]["mean_field_iter"]},
         inputs={"npz": mnist_file, "classifier": out / "clf.npz", "models": [out / f"{n}.npz" for n in names],
                 "fits": [out / f"ebm_mnist_fit_{n}.json" for n in names],
                 "ais": [out / f"ebm_mnist_ais_{n}.json" for n in names]},
@@ -202,7 +216,8 @@ def test_fits_write_models_with_their_history(trained):
         model = ebm.load_model(out / f"{name}.npz")
         assert model.hidden == s["models"][name]["hidden"] and model.n_units == [SIDE * SIDE, s["n_hidden"]]
         history = {k: v for k, v in load_npz(out / f"{name}.npz").items() if k.startswith("history/")}
-        assert {"history/free_energy_train", "history/free_energy_val", "history/val_recon_error"} <= set(history)
+        assert {"history/free_energy_train", "history/free_energy_val", "history/free_energy_gap_se",
+                "history/val_recon_error"} <= set(history)
     dbm = ebm.load_model(out / "dbm.npz")
     assert isinstance(dbm, ebm.DBM) and dbm.layer_sizes == [SIDE * SIDE, *s["dbm"]["hidden"]]
     assert len(trained["fits"]["dbm"]["per_epoch"]["epoch"]) == s["dbm"]["joint"]["epochs"] + 1
@@ -241,6 +256,7 @@ def test_samples_metrics_and_arrays(trained):
                     "denoised_disagreement"):
             assert 0.0 <= r[key] <= 1.0, (name, key)
         assert r["ais"]["ll_val"]["mean"] < 0
+    assert 0.0 <= m["models"]["dbm"]["recon_error_mean_field"] <= 1.0
     flip, pixels = s["samples"]["flip"], m["n_val"] * SIDE * SIDE
     assert abs(m["c73"]["noisy_disagreement"] - flip) < 4 * np.sqrt(flip * (1 - flip) / pixels)
     assert m["c73"]["max_denoised_disagreement"] == max(r["denoised_disagreement"] for r in m["models"].values())

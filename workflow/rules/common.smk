@@ -297,6 +297,7 @@ def ebm_mnist_samples_params():
         **ebm_mnist_data_params(),
         "samples": section["samples"],
         "models": ebm_mnist_models(),
+        "mean_field_iter": section["dbm"]["mean_field_iter"],
     }
 
 

@@ -84,7 +84,8 @@ def filters_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> N
 
 def free_energy_plot_step(params: Mapping, *, models, pdf: Path, png: Path) -> None:
     """(a) The mean free energy of training and validation images per epoch for one model; (b) the
-    gap (validation - training) per epoch for every model (the DBM's is the mean-field bound)."""
+    gap (validation - training) per epoch for every model with a band of 2 standard errors (the DBM's
+    is the mean-field bound, over the epochs of its joint stage)."""
     paths = [Path(p) for p in (models if isinstance(models, (list, tuple)) else [models])]
     names = list(params["models"])
     histories = {n: _history(load_npz(p)) for n, p in zip(names, paths)}
@@ -100,14 +101,20 @@ def free_energy_plot_step(params: Mapping, *, models, pdf: Path, png: Path) -> N
     ax1.set_title(f"(a) {labels[shown]}")
     ax1.legend()
     for i, name in enumerate(names):
-        hist = histories[name]
-        ax2.plot(hist["epoch"], hist["free_energy_gap"], "o-", color=CYCLE[i % len(CYCLE)],
-                 label=labels[name] + (" (mean-field F)" if name == params.get("dbm") else ""))
+        hist, color = histories[name], CYCLE[i % len(CYCLE)]
+        is_dbm = name == params.get("dbm")
+        ax2.plot(hist["epoch"], hist["free_energy_gap"], "o-", color=color,
+                 label=labels[name] + (" (joint stage, mean-field F)" if is_dbm else ""))
+        if "free_energy_gap_se" in hist:
+            band = 2.0 * hist["free_energy_gap_se"]
+            ax2.fill_between(hist["epoch"], hist["free_energy_gap"] - band, hist["free_energy_gap"] + band,
+                             color=color, alpha=0.12, lw=0)
     ax2.axhline(0.0, color="0.5", lw=0.8)
     ax2.set_xlabel("epoch")
     ax2.set_ylabel(r"$\langle F\rangle_{\mathrm{val}} - \langle F\rangle_{\mathrm{train}}$")
-    ax2.set_title("(b) overfitting gap")
-    ax2.legend()
+    ax2.set_title(r"(b) overfitting gap ($\pm 2$ standard errors)")
+    ax2.legend(fontsize="small")
+    fig.subplots_adjust(wspace=0.35)
     save_figure(fig, pdf, png)
 
 

@@ -96,15 +96,26 @@ def reconstruction_errors(model: ebm.RBM | ebm.DBM, v: torch.Tensor) -> dict[str
             "recon_mse": float(((p - v) ** 2).to(torch.float64).mean())}
 
 
+@torch.no_grad()
+def mean_field_reconstruction(dbm: ebm.DBM, v: torch.Tensor, mean_field_iter: int = 10) -> torch.Tensor:
+    """A DBM reconstruction that uses both neighbours of h1 (not the spec's one-sided passes): the
+    mean-field posterior with v clamped, then the most probable v' given mu_1 (p > 0.5)."""
+    mus = dbm.mean_field(v, mean_field_iter)
+    return (dbm.layer_mean(mus, 0) > 0.5).to(v.dtype)  # the visible layer's only neighbour is h1
+
+
 def monitor(X_monitor: torch.Tensor, X_val: torch.Tensor, mean_field_iter: int = 10):
     """The per-epoch callback of :func:`mlreview.models.ebm.fit`: validation reconstruction errors
-    and the mean free energy of monitored training and validation images (and their gap)."""
+    and the mean free energy of monitored training and validation images, their gap and its
+    standard error (two independent samples of images: sqrt(var_train/n_train + var_val/n_val))."""
     def evaluate(model, epoch):
-        f_train = float(free_energy(model, X_monitor, mean_field_iter).mean())
-        f_val = float(free_energy(model, X_val, mean_field_iter).mean())
+        f_train = free_energy(model, X_monitor, mean_field_iter).to(torch.float64)
+        f_val = free_energy(model, X_val, mean_field_iter).to(torch.float64)
         errors = reconstruction_errors(model, X_val)
+        se = math.sqrt(float(f_train.var()) / len(f_train) + float(f_val.var()) / len(f_val))
         return {"val_recon_error": errors["recon_error"], "val_recon_mse": errors["recon_mse"],
-                "free_energy_train": f_train, "free_energy_val": f_val, "free_energy_gap": f_val - f_train}
+                "free_energy_train": float(f_train.mean()), "free_energy_val": float(f_val.mean()),
+                "free_energy_gap": float(f_val.mean() - f_train.mean()), "free_energy_gap_se": se}
     return evaluate
 
 
@@ -297,6 +308,7 @@ def samples_step(params: Mapping, *, npz: Path, classifier: Path, models, fits, 
             "mean_pixel_reconstructions": float(recon.mean()), "mean_pixel_fantasy": float(fantasy.mean()),
             "denoised_disagreement": float(np.mean(denoised != X_val)),
             "sparsity": sparsity(m), "seconds": time.perf_counter() - t0,
+            **(_mean_field_errors(m, Xva, Xno, int(params["mean_field_iter"])) if isinstance(m, ebm.DBM) else {}),
             "fit": _fit_digest(fits[name]), "ais": _ais_digest(ais[name]),
         }
         log.info("%s: recon error %.4f, digit-likeness recon %.3f fantasy %.3f, denoised %.4f", name,
@@ -315,6 +327,14 @@ def samples_step(params: Mapping, *, npz: Path, classifier: Path, models, fits, 
         "c73": {"noisy_disagreement": noisy_error, "max_denoised_disagreement": max(denoised.values()),
                 "denoised_disagreement": denoised, "all_below": all(v < cfg["flip"] for v in denoised.values())},
     })
+
+
+def _mean_field_errors(dbm: ebm.DBM, clean: torch.Tensor, noisy: torch.Tensor, mean_field_iter: int) -> dict:
+    """Pixel disagreement of the DBM's mean-field reconstructions of the clean and the noisy images
+    with the clean ones (a comparison with the spec's one-sided passes)."""
+    def error(v):
+        return float((mean_field_reconstruction(dbm, v, mean_field_iter) != clean).to(torch.float64).mean())
+    return {"recon_error_mean_field": error(clean), "denoised_disagreement_mean_field": error(noisy)}
 
 
 def _by_model(paths, names: Sequence[str], what: str) -> dict[str, Path]:
