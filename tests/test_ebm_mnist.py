@@ -257,6 +257,8 @@ def test_samples_metrics_and_arrays(trained):
             assert 0.0 <= r[key] <= 1.0, (name, key)
         assert r["ais"]["ll_val"]["mean"] < 0
     assert 0.0 <= m["models"]["dbm"]["recon_error_mean_field"] <= 1.0
+    assert [row["model"] for row in m["table"]] == names
+    assert m["table"][0]["log_likelihood_val"] == m["models"][names[0]]["ais"]["ll_val"]["mean"]
     flip, pixels = s["samples"]["flip"], m["n_val"] * SIDE * SIDE
     assert abs(m["c73"]["noisy_disagreement"] - flip) < 4 * np.sqrt(flip * (1 - flip) / pixels)
     assert m["c73"]["max_denoised_disagreement"] == max(r["denoised_disagreement"] for r in m["models"].values())

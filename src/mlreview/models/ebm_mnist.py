@@ -315,11 +315,12 @@ def samples_step(params: Mapping, *, npz: Path, classifier: Path, models, fits, 
                  per_model[name]["recon_error"], per_model[name]["digit_likeness_reconstructions"],
                  per_model[name]["digit_likeness_fantasy"], per_model[name]["denoised_disagreement"])
     save_npz(data, **arrays)
+    table = [summary_row(name, r) for name, r in per_model.items()]
     margin = {n: r["digit_likeness_reconstructions"] - r["digit_likeness_fantasy"] for n, r in per_model.items()}
     denoised = {n: r["denoised_disagreement"] for n, r in per_model.items()}
     return to_jsonable({
         "n_val": len(X_val), "n_fantasy": int(cfg["n_fantasy"]), "gibbs_steps": int(cfg["gibbs_steps"]),
-        "flip": float(cfg["flip"]), "models": per_model,
+        "flip": float(cfg["flip"]), "models": per_model, "table": table,
         "data": {"digit_likeness": digit_likeness(clf, X_val), "mean_pixel": float(X_val.mean()),
                  "digit_likeness_noisy": digit_likeness(clf, noisy)},
         "c72": {"min_reconstruction_minus_fantasy": min(margin.values()), "margin": margin,
@@ -327,6 +328,20 @@ def samples_step(params: Mapping, *, npz: Path, classifier: Path, models, fits, 
         "c73": {"noisy_disagreement": noisy_error, "max_denoised_disagreement": max(denoised.values()),
                 "denoised_disagreement": denoised, "all_below": all(v < cfg["flip"] for v in denoised.values())},
     })
+
+
+def summary_row(name: str, r: Mapping) -> dict:
+    """One row of the report's table: AIS log-likelihood (DBM: its lower bound) with the spread of
+    the repeated estimates, reconstruction, denoising, digit-likeness, sparsity, fit time."""
+    ais, fit = r["ais"], r["fit"]
+    return {"model": name, "log_likelihood_val": ais["ll_val"]["mean"], "ll_std_repeats": ais["ll_val"]["std"],
+            "ll_range_repeats": ais["ll_val"]["max"] - ais["ll_val"]["min"], "ais_se": ais["log_z"]["mean_se"],
+            "log_likelihood_train": ais["ll_train"]["mean"], "log_z": ais["log_z"]["mean"],
+            "likelihood": ais["likelihood"], "recon_error": r["recon_error"],
+            "denoised_disagreement": r["denoised_disagreement"],
+            "digit_likeness_recon": r["digit_likeness_reconstructions"],
+            "digit_likeness_fantasy": r["digit_likeness_fantasy"], "sparsity_W1": r["sparsity"][0],
+            "fit_seconds": fit.get("fit_seconds")}
 
 
 def _mean_field_errors(dbm: ebm.DBM, clean: torch.Tensor, noisy: torch.Tensor, mean_field_iter: int) -> dict:
