@@ -38,7 +38,8 @@ def image_rows(rows: Sequence[tuple[str, np.ndarray]], plot: Mapping, pdf: Path,
     save_figure(fig, pdf, png)
 
 
-def _model_rows(d: Mapping[str, np.ndarray], kind: str, labels: Mapping[str, str]) -> list[tuple[str, np.ndarray]]:
+def _model_rows(d: Mapping[str, np.ndarray], kind: str,
+                labels: Mapping[str, str]) -> list[tuple[str, np.ndarray]]:
     return [(labels[str(name)], d[f"{kind}/{name}"]) for name in d["models"]]
 
 
@@ -56,8 +57,8 @@ def fig64_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> Non
 def fig65_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 65: clean and noisy validation digits and each model's denoised version."""
     d = load_npz(data)
-    image_rows([("Data", d["data"]), ("Noisy", d["noisy"]), *_model_rows(d, "denoised", params["plot"]["labels"])], params["plot"],
-               pdf, png)
+    rows = [("Data", d["data"]), ("Noisy", d["noisy"]), *_model_rows(d, "denoised", params["plot"]["labels"])]
+    image_rows(rows, params["plot"], pdf, png)
 
 
 def filters_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
