@@ -46,3 +46,23 @@ def test_a_deleted_key_is_required(root, paper_config):
     del config["analytic"]["fig12"]["lam"]
     with pytest.raises(Exception, match="'lam' is a required property"):
         validate(config, str(root / "workflow/schemas/config.schema.yaml"))
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that rejects a key repeated in one mapping (YAML keeps the last silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "small.yaml", "offline.yaml"])
+def test_config_files_repeat_no_key(root, name):
+    """A repeated section (easily made when two branches add overrides) would silently replace the first."""
+    with open(root / "config" / name) as f:
+        yaml.load(f, Loader=_UniqueKeyLoader)

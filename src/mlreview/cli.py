@@ -152,6 +152,16 @@ STEPS: dict[str, str] = {
     "fig78-plot": "mlreview.figures.vae:fig78_plot_step",
     "vae-training-plot": "mlreview.figures.vae:training_plot_step",
     "vae-likelihood-plot": "mlreview.figures.vae:likelihood_plot_step",
+    # Sections XV-XVI: energy-based models on MNIST (Figs 60, 64, 65, filters, free energy)
+    "ebm-mnist-fit": "mlreview.models.ebm_mnist:fit_step",
+    "ebm-mnist-dbm": "mlreview.models.ebm_mnist:dbm_step",
+    "ebm-mnist-ais": "mlreview.models.ebm_mnist:ais_step",
+    "ebm-mnist-samples": "mlreview.models.ebm_mnist:samples_step",
+    "ebm-fig60-plot": "mlreview.figures.ebm_mnist:fig60_plot_step",
+    "ebm-fig64-plot": "mlreview.figures.ebm_mnist:fig64_plot_step",
+    "ebm-fig65-plot": "mlreview.figures.ebm_mnist:fig65_plot_step",
+    "ebm-filters-plot": "mlreview.figures.ebm_mnist:filters_plot_step",
+    "ebm-free-energy-plot": "mlreview.figures.ebm_mnist:free_energy_plot_step",
     # Scorecard and report
     "scorecard": "mlreview.report.scorecard:scorecard_step",
     "report": "mlreview.report.html:report_step",

@@ -270,3 +270,74 @@ def vae_plot_params(plot):
     parts = {"fig75": "mnist", "fig76": "mnist", "fig77": "ising", "fig78": "ising"}
     part = parts.get(plot)
     return {"plot": config["vae"][part]["plot"]} if part else {}
+
+
+# Sections XV-XVI: the MNIST energy-based models (Figs 60, 64, 65). Each step gets the shared
+# data settings and its own part only: retuning AIS or the samples never retrains a model.
+
+#: the data and split every MNIST energy-based step shares
+EBM_MNIST_DATA = (
+    "device",
+    "n_images",
+    "binarize",
+    "train_fraction",
+    "split_seed",
+    "monitor",
+)
+#: the model settings every fit shares
+EBM_MNIST_FIT = ("n_hidden", "training")
+
+
+def ebm_mnist_section():
+    return config["energy_based"]["mnist"]
+
+
+def ebm_mnist_models():
+    """Every model in the review's order: the RBMs of `models`, then the DBM."""
+    return [*ebm_mnist_section()["models"], "dbm"]
+
+
+def ebm_mnist_data_params():
+    section = ebm_mnist_section()
+    return {k: section[k] for k in EBM_MNIST_DATA}
+
+
+def ebm_mnist_fit_params(name):
+    """One RBM (`name` in `models`) or the DBM (`dbm`): data, training and its own settings."""
+    section = ebm_mnist_section()
+    own = section["dbm"] if name == "dbm" else section["models"][name]
+    return {
+        **ebm_mnist_data_params(),
+        **{k: section[k] for k in EBM_MNIST_FIT},
+        **own,
+        "name": name,
+    }
+
+
+def ebm_mnist_ais_params(name):
+    """AIS of one model (the DBM also needs its mean-field sweeps for the likelihood bound)."""
+    section = ebm_mnist_section()
+    extra = (
+        {"mean_field_iter": section["dbm"]["mean_field_iter"]} if name == "dbm" else {}
+    )
+    return {**ebm_mnist_data_params(), "ais": section["ais"], "name": name, **extra}
+
+
+def ebm_mnist_samples_params():
+    section = ebm_mnist_section()
+    return {
+        **ebm_mnist_data_params(),
+        "samples": section["samples"],
+        "models": ebm_mnist_models(),
+        "mean_field_iter": section["dbm"]["mean_field_iter"],
+    }
+
+
+def ebm_mnist_plot_params(model=None):
+    extra = {"model": model} if model is not None else {}
+    return {
+        "plot": ebm_mnist_section()["plot"],
+        "models": ebm_mnist_models(),
+        "dbm": "dbm",
+        **extra,
+    }

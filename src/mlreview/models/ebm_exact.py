@@ -24,25 +24,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mlreview.data.mnist import load_mnist
 from mlreview.errors import MlreviewError
 from mlreview.io import save_npz, to_jsonable
 from mlreview.ising.exact import brute_force
 from mlreview.models import ebm
-from mlreview.models.logistic import split_indices
+from mlreview.models.ebm_mnist import load_split
 from mlreview.nn.training import setup
 
 log = logging.getLogger(__name__)
-
-
-def binarised_mnist(npz: Path, threshold: float, n_train: int | None = None) -> np.ndarray:
-    """The MNIST training images (the first ``n_train``; all when None), flattened, in {0, 1}:
-    pixel / 255 > ``threshold``."""
-    x = load_mnist(npz, scale=True)["x_train"]
-    x = x.reshape(len(x), -1)
-    if n_train is not None:
-        x = x[:int(n_train)]
-    return (x > float(threshold)).astype(np.float32)
 
 
 def ais_table(models: Mapping[str, torch.nn.Module], n_steps, params: Mapping, base_bias,
@@ -96,10 +85,8 @@ def likelihood_step(params: Mapping, *, npz: Path, data: Path, threads: int = 1)
     """Project figure rbm_likelihood: exact train/validation log-likelihood per epoch of CD-1,
     CD-10 and PCD-1 (same data, initial weights and seed), and AIS against exact log Z."""
     device = setup(threads, params["device"])
-    X = binarised_mnist(npz, params["binarize"], params.get("n_images"))
-    train, val = split_indices(len(X), params["train_fraction"], params["split_seed"])
-    Xtr = torch.from_numpy(X[train]).to(device)
-    Xva = torch.from_numpy(X[val]).to(device)
+    # the same data and split as the MNIST models of Figs 60-65 (binarised, 95/5)
+    Xtr, Xva = (torch.from_numpy(x).to(device) for x in load_split(npz, params))
     n_hidden = int(params["n_hidden"])
     if n_hidden > ebm.MAX_ENUMERATION_UNITS:
         raise MlreviewError(f"n_hidden = {n_hidden}: exact log Z enumerates 2^n_hidden states, at most "
@@ -113,7 +100,7 @@ def likelihood_step(params: Mapping, *, npz: Path, data: Path, threads: int = 1)
 
     models, histories, seconds = {}, {}, {}
     for label, method in params["methods"].items():
-        rbm = ebm.RBM(X.shape[1], n_hidden, "bernoulli", device=device)
+        rbm = ebm.RBM(Xtr.shape[1], n_hidden, "bernoulli", device=device)
         rbm.initialize(Xtr, ebm.make_generator(int(params["init_seed"]), device))
         start = time.perf_counter()
         histories[label] = ebm.fit(rbm, Xtr, method=method["method"], k=int(method["k"]),
@@ -124,7 +111,7 @@ def likelihood_step(params: Mapping, *, npz: Path, data: Path, threads: int = 1)
 
     dbm_params = params["dbm"]
     start = time.perf_counter()
-    sizes = [X.shape[1], *dbm_params["hidden"]]
+    sizes = [Xtr.shape[1], *dbm_params["hidden"]]
     dbm, _ = ebm.pretrain_dbm(Xtr, sizes, seed=int(dbm_params["seed"]), device=device, method="pcd", k=1,
                               **_train_kwargs(dbm_params["pretrain"]))
     ebm.fit(dbm, Xtr, method="pcd", k=int(dbm_params["k"]), seed=int(dbm_params["seed"]) + 1,
@@ -133,7 +120,7 @@ def likelihood_step(params: Mapping, *, npz: Path, data: Path, threads: int = 1)
     dbm_label = "DBM " + "-".join(str(s) for s in sizes)
 
     ais = params["ais"]
-    rows = ais_table({**models, dbm_label: dbm}, ais["n_steps"], ais, ebm.data_visible_bias(X[train]), device)
+    rows = ais_table({**models, dbm_label: dbm}, ais["n_steps"], ais, ebm.data_visible_bias(Xtr.cpu().numpy()), device)
     dbm_log_z = next(r["exact"] for r in rows if r["model"] == dbm_label)
     bound = float(dbm.log_likelihood_lower_bound(Xva, dbm_log_z, int(dbm_params["mean_field_iter"])).mean())
 
@@ -141,7 +128,7 @@ def likelihood_step(params: Mapping, *, npz: Path, data: Path, threads: int = 1)
     curves = {key: np.array([[h[key] for h in histories[lab]] for lab in labels])
               for key in ("ll_train", "ll_val", "log_z")}
     save_npz(data, methods=np.array(labels), epochs=np.array([h["epoch"] for h in histories[labels[0]]]),
-             **curves, **_ais_arrays(rows), n_hidden=n_hidden, n_train=len(train), n_val=len(val))
+             **curves, **_ais_arrays(rows), n_hidden=n_hidden, n_train=len(Xtr), n_val=len(Xva))
     per_method = {}
     for i, lab in enumerate(labels):
         val_curve = curves["ll_val"][i]
@@ -150,7 +137,7 @@ def likelihood_step(params: Mapping, *, npz: Path, data: Path, threads: int = 1)
                            "initial_ll_val": float(val_curve[0]), "log_z": float(curves["log_z"][i, -1]),
                            "fit_seconds": seconds[lab], "per_epoch": {k: curves[k][i] for k in curves}}
     return to_jsonable({
-        "n_train": len(train), "n_val": len(val), "n_visible": X.shape[1], "n_hidden": n_hidden,
+        "n_train": len(Xtr), "n_val": len(Xva), "n_visible": Xtr.shape[1], "n_hidden": n_hidden,
         "methods": per_method,
         "ranking_final_val": sorted(labels, key=lambda lab: -per_method[lab]["final_ll_val"]),
         "dbm": {"sizes": sizes, "exact_log_z": dbm_log_z, "val_lower_bound": bound, "fit_seconds": seconds["dbm"]},
