@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlreview.figures.style import PAGE_WIDTH, figure, save_figure
+from mlreview.figures.style import PAGE_WIDTH, figure, image_rows, save_figure
 from mlreview.io import load_npz
 
 #: the sets of the observables figure, in drawing order, and their colours
@@ -25,20 +25,9 @@ def samples_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> N
     plot = params["plot"]
     L = int(z["lattice"])
     rows = [z[name] for name in ("data", "reconstruction", "fantasy")]
-    n = min(len(r) for r in rows)
-    fig, axes = figure(len(rows), n, width=PAGE_WIDTH, height=PAGE_WIDTH * len(rows) / n + 0.35,
-                       squeeze=False, gridspec_kw={"wspace": 0.06, "hspace": 0.06})
-    for i, (states, label) in enumerate(zip(rows, plot["row_labels"])):
-        for j in range(n):
-            ax = axes[i, j]
-            ax.imshow(states[j].reshape(L, L), cmap=plot["cmap"], vmin=0.0, vmax=1.0, interpolation="nearest")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if j == 0:
-                ax.set_ylabel(label)
     layers = "-".join(str(int(n)) for n in [L * L, *np.atleast_1d(z["hidden"])])
-    fig.suptitle(f"{plot['title']} {layers} at T = {float(z['temperature']):.2f}", y=0.995)
-    save_figure(fig, pdf, png)
+    image_rows(list(zip(plot["row_labels"], rows)), min(len(r) for r in rows), plot["cmap"], pdf, png,
+               title=f"{plot['title']} {layers} at T = {float(z['temperature']):.2f}", frame=True)
 
 
 def observables_plot_step(params: Mapping, *, summary: Path, pdf: Path, png: Path) -> None:

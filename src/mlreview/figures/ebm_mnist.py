@@ -8,34 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
-from mlreview.figures.style import CYCLE, PAGE_WIDTH, figure, save_figure
+from mlreview.figures.style import CYCLE, PAGE_WIDTH, figure, image_rows, save_figure, square_image
 from mlreview.io import load_npz
 
-def _image(x: np.ndarray) -> np.ndarray:
-    side = int(round(np.sqrt(x.size)))
-    return np.asarray(x, dtype=float).reshape(side, side)
-
-
-def image_rows(rows: Sequence[tuple[str, np.ndarray]], plot: Mapping, pdf: Path, png: Path) -> None:
-    """A grid of binary images, one labelled row per entry, ``plot['columns']`` images per row."""
-    ncols = int(plot["columns"])
-    nrows = len(rows)
-    fig, axes = figure(nrows, ncols, width=PAGE_WIDTH, height=PAGE_WIDTH * nrows / ncols * 1.02,
-                       squeeze=False)
-    for r, (label, images) in enumerate(rows):
-        for c in range(ncols):
-            ax = axes[r, c]
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for spine in ax.spines.values():
-                spine.set_visible(False)
-            if c < len(images):
-                ax.imshow(_image(images[c]), cmap=plot["cmap"], vmin=0.0, vmax=1.0, interpolation="nearest")
-        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center")
-    if plot.get("title"):
-        fig.suptitle(plot["title"])
-    fig.subplots_adjust(wspace=0.05, hspace=0.05)
-    save_figure(fig, pdf, png)
+def _draw_rows(rows: Sequence[tuple[str, np.ndarray]], plot: Mapping, pdf: Path, png: Path) -> None:
+    image_rows(rows, plot["columns"], plot["cmap"], pdf, png, title=plot.get("title"))
 
 
 def _model_rows(d: Mapping[str, np.ndarray], kind: str,
@@ -46,19 +23,19 @@ def _model_rows(d: Mapping[str, np.ndarray], kind: str,
 def fig60_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 60: validation digits and their one-step reconstructions by each model."""
     d = load_npz(data)
-    image_rows([("Data", d["data"]), *_model_rows(d, "recon", params["plot"]["labels"])], params["plot"], pdf, png)
+    _draw_rows([("Data", d["data"]), *_model_rows(d, "recon", params["plot"]["labels"])], params["plot"], pdf, png)
 
 
 def fig64_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 64: fantasy particles after the Gibbs steps, one row per model."""
-    image_rows(_model_rows(load_npz(data), "fantasy", params["plot"]["labels"]), params["plot"], pdf, png)
+    _draw_rows(_model_rows(load_npz(data), "fantasy", params["plot"]["labels"]), params["plot"], pdf, png)
 
 
 def fig65_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 65: clean and noisy validation digits and each model's denoised version."""
     d = load_npz(data)
     rows = [("Data", d["data"]), ("Noisy", d["noisy"]), *_model_rows(d, "denoised", params["plot"]["labels"])]
-    image_rows(rows, params["plot"], pdf, png)
+    _draw_rows(rows, params["plot"], pdf, png)
 
 
 def filters_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
@@ -77,7 +54,7 @@ def filters_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> N
     for ax in axes.flat:
         ax.axis("off")
     for ax, w in zip(axes.flat, filters):
-        image = ax.imshow(_image(w), cmap=plot["cmap"], vmin=-scale, vmax=scale, interpolation="nearest")
+        image = ax.imshow(square_image(w), cmap=plot["cmap"], vmin=-scale, vmax=scale, interpolation="nearest")
     fig.suptitle(f"{params['plot']['labels'][name]}: weights of the first {len(filters)} hidden units")
     fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8, label="weight")
     save_figure(fig, pdf, png)

@@ -7,12 +7,14 @@ writes the PDF and the PNG of the same figure atomically.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 
 from mlreview.io import atomic_path  # noqa: E402
 
@@ -82,3 +84,33 @@ def _metadata(fmt: str) -> dict:
     if fmt == "pdf":
         return {"Creator": "mlreview", "Producer": "matplotlib", "CreationDate": None}
     return {"Software": "mlreview"}
+
+
+def square_image(x) -> np.ndarray:
+    """A flat image of n = side^2 pixels (an MNIST digit, an L x L Ising state) as a side x side array."""
+    side = int(round(np.sqrt(np.size(x))))
+    return np.asarray(x, dtype=float).reshape(side, side)
+
+
+def image_rows(rows: Sequence[tuple[str, np.ndarray]], columns: int, cmap: str, pdf: str | os.PathLike,
+               png: str | os.PathLike, title: str | None = None, frame: bool = False) -> None:
+    """A grid of flat square images in [0, 1]: one labelled row per ``(label, images)`` entry, the
+    first ``columns`` images of each (Figs 60, 64, 65 and 66-68). ``frame`` draws each image's border
+    (an all-white Ising state is otherwise invisible on the page)."""
+    ncols, nrows = int(columns), len(rows)
+    height = PAGE_WIDTH * nrows / ncols * 1.02 + (0.3 if title else 0.0)
+    fig, axes = figure(nrows, ncols, width=PAGE_WIDTH, height=height, squeeze=False)
+    for r, (label, images) in enumerate(rows):
+        for c in range(ncols):
+            ax = axes[r, c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_visible(frame)
+            if c < len(images):
+                ax.imshow(square_image(images[c]), cmap=cmap, vmin=0.0, vmax=1.0, interpolation="nearest")
+        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center")
+    if title:
+        fig.suptitle(title)
+    fig.subplots_adjust(wspace=0.05, hspace=0.05)
+    save_figure(fig, pdf, png)
