@@ -6,6 +6,7 @@ import pytest
 
 from mlreview.ising.exact import brute_force
 from mlreview.ising.kernels import energy_and_magnetisation, to_sublattices
+from mlreview.ising import observables as obs
 from mlreview.ising.observables import as_spin_lattices, lattice_observables
 
 
@@ -62,3 +63,19 @@ def test_errors(bad):
         as_spin_lattices(bad, encoding="01" if bad.max() > 0 else "pm1")
     with pytest.raises(ValueError):
         as_spin_lattices(np.ones((1, 4)), encoding="spin")
+
+
+def test_spin_correlations():
+    rng = np.random.default_rng(0)
+    independent = np.where(rng.random((2000, 20, 20)) < 0.7, 1.0, -1.0)
+    assert abs(obs.connected_nn_correlation(independent)) < 0.01
+    # within one lattice m^2 carries var(m) = (1 - <s>^2) / N: a bias of -0.0021 here
+    assert obs.spatial_nn_correlation(independent) == pytest.approx(-(1 - 0.4 ** 2) / 400, abs=0.002)
+    # all up or all down at random: <s_i s_j> = 1, <s_i> = 0
+    signs = np.where(rng.random(2000) < 0.5, 1.0, -1.0)
+    ordered = signs[:, None, None] * np.ones((2000, 8, 8))
+    assert obs.connected_nn_correlation(ordered) == pytest.approx(1.0, abs=0.01)
+    assert obs.spatial_nn_correlation(ordered) == pytest.approx(0.0)
+    # stripes: every horizontal bond +1, every vertical one -1 (even L)
+    stripes = np.tile(np.where(np.arange(8) % 2, 1.0, -1.0)[:, None], (1, 8))[None]
+    assert obs.spatial_nn_correlation(stripes) == pytest.approx(0.0)

@@ -8,6 +8,10 @@ the torus (each site's right and down neighbour, with wrap-around), each bond co
   the nearest-neighbour correlation <s_i s_j> (the mean over the 2N bonds, so e = -2 J <s_i s_j>)
   of every configuration of a batch, given as flat rows (n, L*L) or as lattices (n, L, L), in +-1
   or 0/1 spins.
+* :func:`spatial_nn_correlation` - within each configuration, <s_i s_j>_bonds - m^2, averaged over
+  a batch (the spatial structure of single configurations, blind to the ensemble).
+* :func:`connected_nn_correlation` - over the ensemble, <s_i s_j> - <s_i><s_j> per bond, averaged
+  over the bonds (near zero for independent spins whatever their bias).
 """
 
 from __future__ import annotations
@@ -50,3 +54,21 @@ def lattice_observables(states, lattice: int | None = None, encoding: str = "pm1
     bonds = (s * np.roll(s, 1, axis=1) + s * np.roll(s, 1, axis=2)).mean(axis=(1, 2))  # per spin: 2 bonds
     nn = bonds / 2.0
     return {"m": s.mean(axis=(1, 2)), "energy": -float(J) * bonds, "nn_correlation": nn}
+
+
+def spatial_nn_correlation(states, lattice: int | None = None, encoding: str = "pm1") -> float:
+    """Mean over the configurations of (their nearest-neighbour correlation - m^2)."""
+    obs = lattice_observables(states, lattice, encoding)
+    return float((obs["nn_correlation"] - obs["m"] ** 2).mean())
+
+
+def connected_nn_correlation(states, lattice: int | None = None, encoding: str = "pm1") -> float:
+    """<s_i s_j> - <s_i><s_j> with the averages over the ensemble of configurations, per
+    nearest-neighbour bond of the periodic lattice, then averaged over the 2N bonds."""
+    s = as_spin_lattices(states, lattice, encoding)
+    mean = s.mean(axis=0)
+    out = 0.0
+    for axis in (1, 2):
+        nb = np.roll(s, 1, axis=axis)
+        out += float(((s * nb).mean(axis=0) - mean * nb.mean(axis=0)).mean())
+    return out / 2.0

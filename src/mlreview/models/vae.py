@@ -47,6 +47,7 @@ import numpy as np
 
 from mlreview.errors import MlreviewError
 from mlreview.io import save_npz, to_jsonable
+from mlreview.ising.observables import connected_nn_correlation, spatial_nn_correlation
 
 log = logging.getLogger(__name__)
 
@@ -275,31 +276,6 @@ def class_spread(predicted: np.ndarray) -> dict:
 def ising_magnetisation(spins01: np.ndarray) -> np.ndarray:
     """m = 2 * mean(spins) - 1 per configuration of 0/1 spins."""
     return 2.0 * np.asarray(spins01, float).reshape(len(spins01), -1).mean(axis=1) - 1.0
-
-
-def _bonds(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Both neighbours (periodic, right and down) of every site of the lattices ``S`` (n, L, L)."""
-    return np.roll(S, 1, axis=2), np.roll(S, 1, axis=1)
-
-
-def connected_nn_correlation(S: np.ndarray) -> float:
-    """<s_i s_j> - <s_i><s_j> over the ensemble of +-1 lattices ``S`` (n, L, L), averaged over all
-    nearest-neighbour bonds of the periodic lattice."""
-    S = np.asarray(S, float)
-    mean = S.mean(axis=0)
-    out = 0.0
-    for nb in _bonds(S):
-        out += float(((S * nb).mean(axis=0) - mean * nb.mean(axis=0)).mean())
-    return out / 2.0
-
-
-def spatial_nn_correlation(S: np.ndarray) -> float:
-    """Within each +-1 lattice: mean over bonds of s_i s_j minus m^2, averaged over the lattices
-    (spatial structure of single configurations, blind to the ensemble)."""
-    S = np.asarray(S, float)
-    m = S.mean(axis=(1, 2))
-    prod = sum((S * nb).mean(axis=(1, 2)) for nb in _bonds(S)) / 2.0
-    return float((prod - m ** 2).mean())
 
 
 def honest_split(n: int, train_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
