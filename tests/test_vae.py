@@ -10,6 +10,7 @@ import torch
 from mlreview.errors import MlreviewError
 from mlreview.figures.vae import mosaic
 from mlreview.models import vae
+from mlreview.models.dnn_common import history_arrays
 from mlreview.nn.vae import VAE, Decoder, GaussianEncoder, build_vae
 
 
@@ -201,7 +202,7 @@ def test_training_is_deterministic_and_lowers_the_loss():
     assert [h["train_loss"] for h in h1] == [h["train_loss"] for h in h2]
     assert all(torch.equal(a, b) for a, b in zip(p1, p2))
     assert h1[-1]["held_out_loss"] < h1[0]["held_out_loss"]
-    assert set(vae.history_arrays(h1)) == set(vae.HISTORY_KEYS)
+    assert set(history_arrays(h1, vae.HISTORY_KEYS)) == set(vae.HISTORY_KEYS)
 
 
 def test_ppca_step_recovers_the_exact_likelihood(tmp_path):

@@ -48,6 +48,7 @@ import numpy as np
 from mlreview.errors import MlreviewError
 from mlreview.io import save_npz, to_jsonable
 from mlreview.ising.observables import connected_nn_correlation, spatial_nn_correlation
+from mlreview.models.dnn_common import history_arrays
 
 log = logging.getLogger(__name__)
 
@@ -327,10 +328,6 @@ def fit_vae(model, X_train, X_held_out, params: Mapping, name: str) -> list[dict
                  batch_size=int(training["batch_size"]), seed=int(training["seed"]), evaluate=evaluate, name=name)
 
 
-def history_arrays(history: Sequence[Mapping]) -> dict[str, np.ndarray]:
-    return {k: np.array([h[k] for h in history], dtype=float) for k in HISTORY_KEYS}
-
-
 def likelihood_subset(n: int, n_examples: int, seed: int) -> np.ndarray:
     """Sorted rows of a seeded random subset of ``n_examples`` of ``n`` (all when larger)."""
     if int(n_examples) >= n:
@@ -398,7 +395,7 @@ def mnist_step(params: Mapping, *, npz: Path, classifier: Path, data: Path, thre
                            "predicted": predicted[name].reshape(grids[name].shape[:2]),
                            "values": values[name]} for name in values}
 
-    curves = history_arrays(history)
+    curves = history_arrays(history, HISTORY_KEYS)
     likelihood, _ = held_out_likelihood(model, X_test, params["likelihood"], curves["held_out_loss"][-1])
     c78 = params["claims"]["c78"]
     u, c = grid_metrics["uniform"], grid_metrics["cdf"]
@@ -493,7 +490,7 @@ def ising_step(params: Mapping, *, dataset: Path, data: Path, threads: int = 1) 
         mc[label] = {"temperature": T, "n_states": int(rows.sum()), "connected": connected_nn_correlation(S),
                      "spatial": spatial_nn_correlation(S), "mean_abs_m": mean_abs_m[T]}
 
-    curves = history_arrays(history)
+    curves = history_arrays(history, HISTORY_KEYS)
     held_out_all = mean_negative_elbo(model, X_held, int(params["eval_batch_size"]), int(params["eval_seed"]))
     likelihood, _ = held_out_likelihood(model, X_held, params["likelihood"], held_out_all)
     c82 = params["claims"]["c82"]
@@ -567,7 +564,7 @@ def ppca_step(params: Mapping, *, data: Path, threads: int = 1) -> dict:
         arrays[f"error_se_{key}"] = np.array([r["error_se"] for r in by_k])
     tol = float(params["tolerance"])
     encoder = proposals[f"scale_{1.0:g}"]["by_k"][f"K_{max(settings['ks'])}"]
-    curves = history_arrays(history)
+    curves = history_arrays(history, HISTORY_KEYS)
     save_npz(data, **curves, ks=np.array(check_ks(settings["ks"])), scales=np.array(params["proposal_scales"], float),
              exact_mean=float(exact[rows].mean()), ppca_ml_test=float(pca.score(X_test)), **arrays)
     return to_jsonable({
