@@ -1,6 +1,7 @@
 """Energy-based models (mlreview.models.ebm): free energies, samplers, exact and AIS partition
 functions, gradients and the training loop, checked against brute force on tiny models."""
 
+import inspect
 import math
 
 import numpy as np
@@ -366,3 +367,14 @@ def test_save_load_round_trip(tmp_path):
         assert back.hidden == m.hidden
         for (k1, v1), (k2, v2) in zip(m.state_dict().items(), back.state_dict().items()):
             assert k1 == k2 and torch.equal(v1, v2)
+
+
+def test_fit_options_take_fit_settings_from_config_sections():
+    shared = {"batch_size": 100, "k": 2, "l1": 1e-4, "method": "pcd", "betas": [0.9, 0.99], "seed": 5, "hidden": [8]}
+    stage = {"epochs": 3, "lr": 1e-3, "schedule": "power", "k": 1}
+    opts = ebm.fit_options(shared, stage)
+    # the later section overrides; keys fit does not take (seed, hidden) stay out
+    assert opts == {"batch_size": 100, "k": 1, "l1": 1e-4, "method": "pcd", "betas": (0.9, 0.99), "epochs": 3,
+                    "lr": 1e-3, "schedule": "power"}
+    assert set(opts) - {"betas"} <= set(ebm.FIT_OPTIONS)
+    assert set(inspect.signature(ebm.fit).parameters) >= set(ebm.FIT_OPTIONS) | {"betas"}

@@ -42,6 +42,8 @@ Training
       the weights; ADAM; per-epoch history (learning rate, seconds, reconstruction error, plus
       ``evaluate(model, epoch)``); :class:`~mlreview.nn.training.TrainingDiverged` on non-finite
       parameters. Returns the history (a list of dicts).
+  :func:`fit_options` ``(*sections)`` - the :func:`fit` keyword arguments held by config sections
+      (later ones override earlier ones: shared settings, then a stage's).
   :func:`learning_rate` ``(lr0, epoch, schedule)`` - ``inverse_epoch``: lr0/(1+t) (spec decision k);
       ``power``: lr0/(1+lr0 t) (Paysage's power-law decay with coefficient 1); ``constant``.
   :func:`statistics` ``(model, states, weights=None)`` - the (weighted) mean of -dE/dtheta per parameter.
@@ -83,6 +85,9 @@ log = logging.getLogger(__name__)
 HIDDEN_KINDS = ("bernoulli", "gaussian")
 SCHEDULES = ("inverse_epoch", "power", "constant")
 METHODS = ("pcd", "cd", "exact")
+#: the settings of :func:`fit` that a config section may hold, and their types (:func:`fit_options`)
+FIT_OPTIONS = {"epochs": int, "batch_size": int, "lr": float, "schedule": str, "method": str, "k": int,
+               "n_chains": int, "l1": float, "eps": float, "mean_field_iter": int}
 #: the largest number of binary units whose 2^n states exact enumeration visits
 MAX_ENUMERATION_UNITS = 24
 #: visible-mean clipping for the initial visible biases (spec Fig 60 "Initialisation")
@@ -837,6 +842,18 @@ def _ais_result(log_w: np.ndarray, log_z0: float, n_betas: int) -> AISResult:
 # ----------------------------------------------------------------------------------------------
 # training
 # ----------------------------------------------------------------------------------------------
+
+
+def fit_options(*sections: Mapping) -> dict:
+    """The keyword arguments of :func:`fit` found in config ``sections`` (the keys of
+    :data:`FIT_OPTIONS`, and ``betas`` as a tuple); a later section overrides an earlier one, e.g.
+    the shared ``training`` settings and then a stage's ``pretrain``. Other keys are ignored."""
+    out: dict = {}
+    for section in sections:
+        out.update({key: cast(section[key]) for key, cast in FIT_OPTIONS.items() if key in section})
+        if "betas" in section:
+            out["betas"] = tuple(float(b) for b in section["betas"])
+    return out
 
 
 def learning_rate(lr0: float, epoch: int, schedule: str = "inverse_epoch") -> float:

@@ -71,11 +71,6 @@ def _ais_summary(rows: list[dict]) -> dict:
     return out
 
 
-def _train_kwargs(p: Mapping) -> dict:
-    keys = ("epochs", "batch_size", "lr", "schedule", "n_chains", "l1")
-    return {k: p[k] for k in keys if k in p}
-
-
 # ----------------------------------------------------------------------------------------------
 # CD-1 / CD-10 / PCD-1 on binarised MNIST
 # ----------------------------------------------------------------------------------------------
@@ -103,9 +98,8 @@ def likelihood_step(params: Mapping, *, npz: Path, data: Path, threads: int = 1)
         rbm = ebm.RBM(Xtr.shape[1], n_hidden, "bernoulli", device=device)
         rbm.initialize(Xtr, ebm.make_generator(int(params["init_seed"]), device))
         start = time.perf_counter()
-        histories[label] = ebm.fit(rbm, Xtr, method=method["method"], k=int(method["k"]),
-                                   seed=int(training["seed"]), evaluate=evaluate, evaluate_initial=True,
-                                   name=label, **_train_kwargs(training))
+        histories[label] = ebm.fit(rbm, Xtr, seed=int(training["seed"]), evaluate=evaluate, evaluate_initial=True,
+                                   name=label, **ebm.fit_options(training, method))
         seconds[label] = time.perf_counter() - start
         models[label] = rbm
 
@@ -113,9 +107,9 @@ def likelihood_step(params: Mapping, *, npz: Path, data: Path, threads: int = 1)
     start = time.perf_counter()
     sizes = [Xtr.shape[1], *dbm_params["hidden"]]
     dbm, _ = ebm.pretrain_dbm(Xtr, sizes, seed=int(dbm_params["seed"]), device=device, method="pcd", k=1,
-                              **_train_kwargs(dbm_params["pretrain"]))
+                              **ebm.fit_options(dbm_params["pretrain"]))
     ebm.fit(dbm, Xtr, method="pcd", k=int(dbm_params["k"]), seed=int(dbm_params["seed"]) + 1,
-            mean_field_iter=int(dbm_params["mean_field_iter"]), name="dbm", **_train_kwargs(dbm_params["joint"]))
+            mean_field_iter=int(dbm_params["mean_field_iter"]), name="dbm", **ebm.fit_options(dbm_params["joint"]))
     seconds["dbm"] = time.perf_counter() - start
     dbm_label = "DBM " + "-".join(str(s) for s in sizes)
 
@@ -223,8 +217,8 @@ def ising_kl_step(params: Mapping, *, data: Path, threads: int = 1) -> dict:
 
                 label = f"T={T:g} {kind} n_h={nh}"
                 start = time.perf_counter()
-                ebm.fit(rbm, X, method=training["method"], k=int(training["k"]), seed=int(training["seed"]),
-                        evaluate=evaluate, evaluate_initial=True, name=label, **_train_kwargs(training))
+                ebm.fit(rbm, X, seed=int(training["seed"]), evaluate=evaluate, evaluate_initial=True, name=label,
+                        **ebm.fit_options(training))
                 q = np.exp(model_log_probabilities(rbm))
                 observables[it, ik, ih] = [q @ dist["abs_m"], q @ dist["energy_per_spin"]]
                 per_t[f"{T:g}"]["models"][f"{kind}_{nh}"] = {

@@ -89,22 +89,6 @@ def deviations(model: Mapping, mc: Mapping, c74: Mapping, c75: Mapping) -> dict:
     }
 
 
-def _train_kwargs(params: Mapping) -> dict:
-    return {
-        "batch_size": int(params["batch_size"]),
-        "method": "pcd",
-        "k": int(params["k"]),
-        "n_chains": int(params["n_chains"]),
-        "l1": float(params["l1"]),
-        "mean_field_iter": int(params["mean_field_iter"]),
-    }
-
-
-def _stage(params: Mapping, stage: str) -> dict:
-    s = params[stage]
-    return {"epochs": int(s["epochs"]), "lr": float(s["lr"]), "schedule": str(s["schedule"])}
-
-
 def train_dbm(X: np.ndarray, params: Mapping, device):
     """Layer-wise pretraining (``params["pretrain"]``) then joint PCD training (``params["joint"]``)
     of a DBM with hidden layers ``params["hidden"]`` on the 0/1 rows ``X``: the
@@ -113,11 +97,12 @@ def train_dbm(X: np.ndarray, params: Mapping, device):
 
     sizes = [X.shape[1], *(int(h) for h in params["hidden"])]
     pre_seed, joint_seed = (int(s.generate_state(1)[0]) for s in np.random.SeedSequence(int(params["seed"])).spawn(2))
-    kw = _train_kwargs(params)
     start = time.perf_counter()
-    dbm, pre_hist = ebm.pretrain_dbm(X, sizes, seed=pre_seed, device=device, **_stage(params, "pretrain"), **kw)
+    # the shared settings of the section (PCD-k, chains, batch, L1, mean field), then each stage's
+    dbm, pre_hist = ebm.pretrain_dbm(X, sizes, seed=pre_seed, device=device,
+                                     **ebm.fit_options(params, params["pretrain"]))
     pre_seconds = time.perf_counter() - start
-    joint_hist = ebm.fit(dbm, X, seed=joint_seed, name="DBM joint", **_stage(params, "joint"), **kw)
+    joint_hist = ebm.fit(dbm, X, seed=joint_seed, name="DBM joint", **ebm.fit_options(params, params["joint"]))
     return dbm, {
         "pretrain": pre_hist,
         "joint": joint_hist,

@@ -52,7 +52,6 @@ HISTORY = "history/"
 #: the weight-sparsity threshold of the spec's metrics (fraction of |W| below it)
 SPARSITY_THRESHOLD = 1e-3
 #: the fit keys of the ``training`` config section passed to :func:`mlreview.models.ebm.fit`
-FIT_KEYS = ("epochs", "batch_size", "lr", "schedule", "method", "k", "n_chains", "eps")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -130,13 +129,6 @@ def history_arrays(history: Sequence[Mapping]) -> dict[str, np.ndarray]:
     return {f"{HISTORY}{k}": np.array([float(row.get(k, math.nan)) for row in history]) for k in keys}
 
 
-def _fit_kwargs(training: Mapping) -> dict:
-    kw = {k: training[k] for k in FIT_KEYS if k in training}
-    if "betas" in training:
-        kw["betas"] = tuple(float(b) for b in training["betas"])
-    return kw
-
-
 def _summary(history: Sequence[Mapping]) -> dict:
     """The per-epoch history as lists (epoch 0 = before training) and the final values."""
     arrays = {k[len(HISTORY):]: v for k, v in history_arrays(history).items()}
@@ -161,7 +153,7 @@ def fit_step(params: Mapping, *, npz: Path, data: Path, threads: int = 1) -> dic
     rbm.initialize(Xtr, ebm.make_generator(int(seeds[0]), device))
     start = time.perf_counter()
     history = ebm.fit(rbm, Xtr, l1=float(params["l1"]), seed=int(seeds[1]), evaluate=monitor(Xmon, Xva),
-                      evaluate_initial=True, name=params["name"], **_fit_kwargs(params["training"]))
+                      evaluate_initial=True, name=params["name"], **ebm.fit_options(params["training"]))
     seconds = time.perf_counter() - start
     ebm.save_model(data, rbm, **history_arrays(history))
     return to_jsonable({
@@ -193,11 +185,11 @@ def dbm_step(params: Mapping, *, npz: Path, first: Path, data: Path, threads: in
         H1 = rbm1.hidden_mean(Xtr)
     rbm2 = ebm.RBM(sizes[1], sizes[2], "bernoulli", device=device)
     rbm2.initialize(H1, ebm.make_generator(int(seeds[0]), device))
-    pretrain = {**_fit_kwargs(training), **params["pretrain"]}
+    pretrain = ebm.fit_options(training, params["pretrain"])
     history2 = ebm.fit(rbm2, H1, l1=float(params["l1"]), seed=int(seeds[1]), name="pretrain RBM h1-h2",
                        **pretrain)
     dbm = ebm.DBM.from_rbms([rbm1, rbm2])
-    joint = {**_fit_kwargs(training), **params["joint"]}
+    joint = ebm.fit_options(training, params["joint"])
     history = ebm.fit(dbm, Xtr, l1=float(params["l1"]), seed=int(seeds[2]), mean_field_iter=mf,
                       evaluate=monitor(Xmon, Xva, mf), evaluate_initial=True, name="dbm joint", **joint)
     seconds = time.perf_counter() - start
