@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mlreview.stats import accuracy_with_ci, wilson_interval
+from mlreview.stats import accuracy_with_ci, mean_and_se, wilson_interval
 
 
 def test_wilson_known_values():
@@ -57,3 +57,9 @@ def test_roc_known_answers():
     assert set(at) == {"eff_0.5", "eff_0.8"} and abs(at["eff_0.5"] - 0.5) < 0.01
     with pytest.raises(ValueError, match="both classes"):
         roc(np.ones(5), np.arange(5.0))
+
+
+def test_mean_and_se():
+    mean, se = mean_and_se([1.0, 2.0, 3.0, 4.0])
+    assert mean == 2.5 and se == pytest.approx(np.std([1, 2, 3, 4], ddof=1) / 2)
+    assert np.isnan(mean_and_se([3.0])[1])

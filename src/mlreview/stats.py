@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy import stats as _st
 
@@ -68,3 +70,10 @@ def rejection_at(curve: dict, efficiencies) -> dict[str, float]:
     (keys ``eff_0.5``, ...)."""
     return {f"eff_{float(e):g}": float(np.interp(float(e), curve["efficiency"], curve["rejection"]))
             for e in efficiencies}
+
+
+def mean_and_se(values) -> tuple[float, float]:
+    """The mean of ``values`` and its standard error std(ddof=1) / sqrt(n) (NaN for fewer than two)."""
+    values = np.asarray(values, dtype=float)
+    se = float(values.std(ddof=1) / math.sqrt(len(values))) if len(values) > 1 else float("nan")
+    return float(values.mean()), se

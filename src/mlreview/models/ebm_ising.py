@@ -28,6 +28,7 @@ from mlreview.cli import as_list
 from mlreview.errors import MlreviewError
 from mlreview.io import load_npz, save_npz
 from mlreview.ising.observables import lattice_observables
+from mlreview.stats import mean_and_se
 
 # torch, the EBM module and the data loader are imported by the training functions only: the
 # gather step (numpy) starts without them.
@@ -51,14 +52,15 @@ def summarise(m: np.ndarray, energy: np.ndarray, nn: np.ndarray, bins: int) -> d
     m = np.asarray(m, float)
     n = len(m)
     counts, edges = np.histogram(m, bins=int(bins), range=(-1.0, 1.0))
-    abs_m = np.abs(m)
+    mean_abs_m, mean_abs_m_se = mean_and_se(np.abs(m))
+    energy_per_spin, energy_per_spin_se = mean_and_se(energy)
     return {
         "n": int(n),
-        "mean_abs_m": float(abs_m.mean()),
-        "mean_abs_m_se": float(abs_m.std(ddof=1) / math.sqrt(n)) if n > 1 else 0.0,
+        "mean_abs_m": mean_abs_m,
+        "mean_abs_m_se": mean_abs_m_se,
         "fraction_positive": float((m > 0).mean() + 0.5 * (m == 0).mean()),
-        "energy_per_spin": float(np.mean(energy)),
-        "energy_per_spin_se": float(np.std(energy, ddof=1) / math.sqrt(n)) if n > 1 else 0.0,
+        "energy_per_spin": energy_per_spin,
+        "energy_per_spin_se": energy_per_spin_se,
         "nn_correlation": float(np.mean(nn)),
         "m_histogram": {"counts": counts.tolist(), "edges": edges.tolist()},
     }

@@ -49,6 +49,7 @@ from mlreview.errors import MlreviewError
 from mlreview.io import save_npz, to_jsonable
 from mlreview.ising.observables import connected_nn_correlation, spatial_nn_correlation
 from mlreview.models.dnn_common import history_arrays
+from mlreview.stats import mean_and_se
 
 log = logging.getLogger(__name__)
 
@@ -175,12 +176,6 @@ def importance_log_likelihood(model, X, ks: Sequence[int], seed: int, chunk: int
                 est = torch.logsumexp(groups, -1) - math.log(k)
                 parts[k].append(est.mean(-1).numpy())
     return {k: np.concatenate(v) for k, v in parts.items()}
-
-
-def mean_and_se(values: np.ndarray) -> tuple[float, float]:
-    values = np.asarray(values, float)
-    se = float(values.std(ddof=1) / math.sqrt(len(values))) if len(values) > 1 else float("nan")
-    return float(values.mean()), se
 
 
 def summarise_likelihood(estimates: Mapping[int, np.ndarray], reference: np.ndarray | None = None) -> dict:
