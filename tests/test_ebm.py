@@ -1,4 +1,4 @@
-"""Energy-based models (mlreview.models.ebm): free energies, samplers, exact and AIS partition
+"""Energy-based models (mlreview.ebm): free energies, samplers, exact and AIS partition
 functions, gradients and the training loop, checked against brute force on tiny models."""
 
 import inspect
@@ -10,7 +10,9 @@ import torch
 from scipy import stats
 
 from mlreview.errors import MlreviewError
-from mlreview.models import ebm
+from mlreview import ebm
+from mlreview.ebm.energy import _random_binary
+from mlreview.ebm.likelihood import _all_joint_states, _state_codes
 from mlreview.nn.training import TrainingDiverged
 
 D = torch.float64
@@ -41,7 +43,7 @@ def brute_log_z_joint(model):
     if isinstance(model, ebm.RBM):
         v = ebm.all_states(model.n_visible + model.n_hidden, D)
         return float(torch.logsumexp(-model.energy(v[:, :model.n_visible], v[:, model.n_visible:]), 0))
-    joint = ebm._all_joint_states(model)
+    joint = _all_joint_states(model)
     return float(torch.logsumexp(-model.energy(joint), 0))
 
 
@@ -99,7 +101,7 @@ def test_exact_log_z_refuses_large_models():
 
 def chi_square_of_visible_samples(model, samples):
     p = ebm.visible_probabilities(model).numpy()
-    codes = ebm._state_codes(samples).numpy()
+    codes = _state_codes(samples).numpy()
     observed = np.bincount(codes, minlength=len(p))
     return stats.chisquare(observed, p * len(codes)).pvalue
 
@@ -120,7 +122,7 @@ def test_gibbs_sampler_stationary_distribution_chi_square(kind):
 def test_conditionals_match_energy_differences():
     m = random_rbm(5, 3)
     gen = ebm.make_generator(1)
-    v = m.gibbs(ebm._random_binary(4, 5, gen, m.W), 1, gen)
+    v = m.gibbs(_random_binary(4, 5, gen, m.W), 1, gen)
     h = m.sample_hidden(v, gen)
     h1, h0 = h.clone(), h.clone()
     h1[:, 0], h0[:, 0] = 1, 0

@@ -12,13 +12,13 @@ from sklearn.mixture import GaussianMixture
 from mlreview import cli
 from mlreview.cli import run_step
 from mlreview.io import load_npz, save_npz
-from mlreview.models import em
+from mlreview import em
 
 STEPS = {
-    "em-coins": "mlreview.models.em:coins_step",
-    "em-coins-plot": "mlreview.figures.mean_field:em_coins_plot_step",
-    "ising-gmm": "mlreview.models.em:ising_gmm_step",
-    "fig58-plot": "mlreview.figures.clustering:fig58_plot_step",
+    "em-coins": "mlreview.em:coins_step",
+    "em-coins-plot": "mlreview.sections.mean_field.plots:em_coins_plot_step",
+    "ising-gmm": "mlreview.em:ising_gmm_step",
+    "fig58-plot": "mlreview.sections.clustering.plots:fig58_plot_step",
 }
 
 

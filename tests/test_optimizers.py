@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from mlreview.models.optimizers import (
+from mlreview.optimizers import (
     EPSILON_PLACEMENT,
     NAG,
     OPTIMIZERS,

@@ -85,7 +85,7 @@ rule ebm_exact_plot:
 
 
 # --- Figs 66-68: a deep Boltzmann machine per temperature on the 40 x 40 Ising states ----------
-# (mlreview.models.ebm_ising): one training job per figure (temperature), a gather job with
+# (mlreview.sections.energy_based.ising): one training job per figure (temperature), a gather job with
 # the physical observables of all temperatures and the claims C74, C75, and the drawings. The
 # torch rules can use a GPU and declare `gpu=0`; the config's `device` picks the device.
 

@@ -11,7 +11,7 @@
   ``torch.Generator`` (so training is reproducible on CPU, independent of any other draw).
 
 The ELBO, the importance-sampled log-likelihood and everything else that is computed with these
-modules lives in :mod:`mlreview.models.vae`.
+modules lives in :mod:`mlreview.sections.vae.fits`.
 """
 
 from __future__ import annotations

@@ -1,1 +1,0 @@
-"""Models and algorithms: the computation behind each compute figure."""
