@@ -36,6 +36,11 @@ include: "workflow/rules/vae.smk"
 include: "workflow/rules/report.smk"
 
 
+# Every rule runs the step of its name: its command, log, benchmark and environment follow from
+# the name (workflow/rules/common.smk).
+step_rules()
+
+
 # Cheap rules run where Snakemake runs, never as cluster jobs: the target, the scorecards,
 # the report, and every drawing rule (named `*_plot`).
 localrules:

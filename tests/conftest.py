@@ -83,3 +83,29 @@ def small_run(env_with_venv, tmp_path_factory):
     )
     assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-5000:]
     return work, time.perf_counter() - start
+
+
+#: the tiny Ising phases file shared by the tests of Figs 21, 33 (lattice, temperatures, states per T)
+TINY_L = 6
+TINY_TEMPS = [1.0, 1.5, 2.0, 2.25, 2.5, 3.0, 3.5]
+TINY_PER_T = 40
+
+
+@pytest.fixture(scope="module")
+def ising_file(tmp_path_factory):
+    """A tiny file in the layout of ising2d.npz: ordered states mostly up (so that a linear model
+    can separate them; the real data hold both signs), disordered states random."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for T in TINY_TEMPS:
+        flip = min(0.5, 0.05 * T**2)  # fraction of spins against the majority grows with T
+        sign = np.ones((TINY_PER_T, 1), np.int8) if T < 2.0 else rng.choice([-1, 1], size=(TINY_PER_T, 1))
+        rows.append(np.where(rng.random((TINY_PER_T, TINY_L * TINY_L)) < flip, -sign, sign).astype(np.int8))
+    return save_tiny_ising(tmp_path_factory.mktemp("ising") / "ising2d.npz", rows, TINY_TEMPS, TINY_L)
+
+
+def phase_set_params() -> dict:
+    """The phase sets of the Ising classification figures (Figs 21, 33): train on ordered and
+    disordered states, evaluate also on the critical ones."""
+    return {"train_phases": ["ordered", "disordered"], "evaluation_phases": ["critical"], "dtype": "float32",
+            "confidence": 0.95}

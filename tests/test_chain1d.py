@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from mlreview.io import load_npz
+from mlreview.steps import registry
 from mlreview.ising.chain1d import (
-    chain1d_step,
+    ising1d_chains,
     chain_energies,
     coupling_matrix,
     pair_features,
@@ -88,7 +89,7 @@ def test_input_validation():
 def test_chain1d_step(tmp_path):
     params = {"n_states": 2000, "length": 16, "J": 1.0, "seed": 12}
     out = tmp_path / "ising1d.npz"
-    metrics = chain1d_step(params, data=out)
+    metrics = ising1d_chains(params, data=out)
     assert set(metrics) == METRIC_KEYS
     data = load_npz(out)
     assert data["states"].dtype == np.int8 and data["states"].shape == (2000, 16)
@@ -109,11 +110,11 @@ def test_chain1d_step_via_cli_once_registered(tmp_path):
     from mlreview import cli
     from mlreview.io import load_json
 
-    if "ising1d" not in cli.STEPS:
-        pytest.skip("step 'ising1d' is not registered in cli.STEPS yet")
+    if "ising1d" not in registry():
+        pytest.skip("step 'ising1d' is not registered in registry() yet")
     params = {"n_states": 300, "length": 10, "J": 1.0, "seed": 3}
     outputs = {"data": tmp_path / "ising1d.npz", "metrics": tmp_path / "ising1d.json"}
-    metrics = cli.run_step("ising1d", params, outputs=outputs)
+    metrics = cli.run_step("ising1d_chains", params, outputs=outputs)
     assert outputs["data"].exists() and outputs["metrics"].exists()
     assert METRIC_KEYS <= set(metrics)
     assert load_json(outputs["metrics"]) is not None

@@ -1,6 +1,5 @@
 """The scorecard's judgement of claims, on a made-up registry and metrics."""
 
-from pathlib import Path
 
 import pytest
 import yaml
@@ -173,9 +172,9 @@ def test_scorecard_of_one_figure(tmp_path):
              comparison="exact"),
     ]}))
     save_json(tmp_path / "fig01.json", {"metrics": METRICS, "provenance": {}})
-    run_step("scorecard", {"figures": ["1"]}, inputs={"sections": [section], "metrics": [tmp_path / "fig01.json"]},
+    run_step("figure_scorecard", {"figures": ["1"]}, inputs={"sections": [section], "metrics": [tmp_path / "fig01.json"]},
              outputs={"csv": tmp_path / "sc.csv", "md": tmp_path / "sc.md"})
     assert [(r["claim_id"], r["status"]) for r in read_csv(tmp_path / "sc.csv")] == [("C01", "pass")]
     with pytest.raises(MlreviewError, match="no registered claim is about figure"):
-        run_step("scorecard", {"figures": ["99"]}, inputs={"sections": [section], "metrics": []},
+        run_step("figure_scorecard", {"figures": ["99"]}, inputs={"sections": [section], "metrics": []},
                  outputs={"csv": tmp_path / "sc.csv", "md": tmp_path / "sc.md"})

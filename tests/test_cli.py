@@ -5,7 +5,8 @@ import sys
 import pytest
 
 from mlreview import cli
-from mlreview.io import load_json
+from mlreview.io import as_list, load_json
+from mlreview.steps import registry
 
 
 def _metrics_step(params, *, data):
@@ -14,13 +15,13 @@ def _metrics_step(params, *, data):
 
 
 def _plain_step(params, *, inputs, out):
-    out.write_text(",".join(p.name for p in cli.as_list(inputs)))
+    out.write_text(",".join(p.name for p in as_list(inputs)))
 
 
 @pytest.fixture
 def fake_steps(monkeypatch):
-    monkeypatch.setitem(cli.STEPS, "fake-metrics", "tests.test_cli:_metrics_step")
-    monkeypatch.setitem(cli.STEPS, "fake-plain", "tests.test_cli:_plain_step")
+    monkeypatch.setitem(registry(), "fake-metrics", "tests.test_cli:_metrics_step")
+    monkeypatch.setitem(registry(), "fake-plain", "tests.test_cli:_plain_step")
 
 
 def test_run_step_writes_metrics_with_provenance(tmp_path, fake_steps):
@@ -62,7 +63,7 @@ def test_errors_are_clear(tmp_path, fake_steps):
 
 
 def test_every_registered_step_resolves():
-    for name in cli.STEPS:
+    for name in registry():
         assert callable(cli.resolve(name)), name
 
 
@@ -70,8 +71,8 @@ def test_command_line_runs_a_step(tmp_path, env_with_venv, root):
     params = tmp_path / "p.json"
     params.write_text(json.dumps({"x": 3}))
     proc = subprocess.run(
-        [sys.executable, "-c", "import sys; from mlreview import cli; "
-         "cli.STEPS['fake-metrics']='tests.test_cli:_metrics_step'; sys.exit(cli.main(sys.argv[1:]))",
+        [sys.executable, "-c", "import sys; from mlreview import cli; from mlreview.steps import registry; "
+         "registry()['fake-metrics']='tests.test_cli:_metrics_step'; sys.exit(cli.main(sys.argv[1:]))",
          "fake-metrics", "--output", f"data={tmp_path/'d'}", f"metrics={tmp_path/'m.json'}",
          "--params", f"@{params}"],
         cwd=root, env=env_with_venv, capture_output=True, text=True,

@@ -14,7 +14,7 @@ from mlreview.cli import run_step
 from mlreview.data import ising as D
 from mlreview.io import load_json, load_npz
 from mlreview.ising import exact, sampling, validation
-from mlreview.ising.display import nearest_neighbour_correlation, select_step
+from mlreview.ising.display import nearest_neighbour_correlation, fig20_select
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPS = [1.0, 2.25, 3.5]
@@ -55,7 +55,7 @@ def per_temperature(sampling_params, tmp_path_factory):
     paths, metrics = {}, {}
     for T in reversed(TEMPS):
         path = out / f"ising2d_T{sampling.temperature_key(T)}.npz"
-        metrics[T] = sampling.sample_step({**sampling_params, "temperature": T}, data=path)
+        metrics[T] = sampling.ising2d_sample({**sampling_params, "temperature": T}, data=path)
         paths[T] = path
     return paths, metrics
 
@@ -68,7 +68,7 @@ def assemble_params(temps=TEMPS) -> dict:
 def dataset(per_temperature, tmp_path_factory):
     paths, _ = per_temperature
     path = tmp_path_factory.mktemp("ising_ds") / "ising2d.npz"
-    metrics = D.assemble_step(assemble_params(), temperatures=[paths[T] for T in (2.25, 3.5, 1.0)], dataset=path)
+    metrics = D.ising2d_assemble(assemble_params(), temperatures=[paths[T] for T in (2.25, 3.5, 1.0)], dataset=path)
     return path, metrics
 
 
@@ -126,7 +126,7 @@ def test_assemble_rows_labels_and_sets(per_temperature, dataset):
 def test_assemble_via_run_step(per_temperature, tmp_path):
     paths, _ = per_temperature
     out = {"dataset": tmp_path / "ds.npz", "metrics": tmp_path / "ds.json"}
-    metrics = run_step("ising2d-assemble", assemble_params(), inputs={"temperatures": list(paths.values())},
+    metrics = run_step("ising2d_assemble", assemble_params(), inputs={"temperatures": list(paths.values())},
                        outputs=out)
     assert out["dataset"].exists() and out["metrics"].exists()
     assert load_json(out["metrics"])["metrics"]["n_rows"] == metrics["n_rows"] == 3 * N_SAMPLES
@@ -136,11 +136,11 @@ def test_assemble_rejects_temperature_mismatch(per_temperature, tmp_path):
     paths, _ = per_temperature
     files = list(paths.values())
     with pytest.raises(ValueError, match="do not match"):
-        D.assemble_step(assemble_params([1.0, 2.25, 3.0]), temperatures=files, dataset=tmp_path / "a.npz")
+        D.ising2d_assemble(assemble_params([1.0, 2.25, 3.0]), temperatures=files, dataset=tmp_path / "a.npz")
     with pytest.raises(ValueError, match="do not match"):
-        D.assemble_step(assemble_params(), temperatures=files[:2], dataset=tmp_path / "b.npz")
+        D.ising2d_assemble(assemble_params(), temperatures=files[:2], dataset=tmp_path / "b.npz")
     with pytest.raises(ValueError, match="do not match"):
-        D.assemble_step(assemble_params([*TEMPS, 4.0]), temperatures=files, dataset=tmp_path / "c.npz")
+        D.ising2d_assemble(assemble_params([*TEMPS, 4.0]), temperatures=files, dataset=tmp_path / "c.npz")
     assert not any(tmp_path.iterdir())
 
 
@@ -192,7 +192,7 @@ def test_select_step(dataset, tmp_path):
     path, _ = dataset
     params = {"temperatures": [1.0, 2.25, 3.5], "seed": 20}
     out = tmp_path / "fig20.npz"
-    metrics = select_step(params, dataset=path, data=out)
+    metrics = fig20_select(params, dataset=path, data=out)
     assert set(metrics) >= {"temperatures", "tc", "states", "critical_temperature_shown", "critical_spread_largest",
                             "critical_spread_ratio"}
     assert set(metrics["states"]) == {"T_1.00", "T_2.25", "T_3.50"}
@@ -216,15 +216,15 @@ def test_select_step(dataset, tmp_path):
         assert st["block_std_abs_m"] == pytest.approx(block.std())
     assert metrics["states"]["T_1.00"]["nn_correlation"] > metrics["states"]["T_3.50"]["nn_correlation"]
     # seeded: the same picks again
-    assert select_step(params, dataset=path, data=tmp_path / "again.npz") == metrics
+    assert fig20_select(params, dataset=path, data=tmp_path / "again.npz") == metrics
     with pytest.raises(ValueError, match="no states"):
-        select_step({"temperatures": [1.0, 3.0], "seed": 1}, dataset=path, data=tmp_path / "bad.npz")
+        fig20_select({"temperatures": [1.0, 3.0], "seed": 1}, dataset=path, data=tmp_path / "bad.npz")
 
 
 def test_select_step_on_a_subset_of_temperatures(dataset, tmp_path):
     """Showing fewer temperatures than the data set has (the paper: 3 of 16)."""
     path, _ = dataset
-    metrics = select_step({"temperatures": [2.25, 3.5], "seed": 4}, dataset=path, data=tmp_path / "sub.npz")
+    metrics = fig20_select({"temperatures": [2.25, 3.5], "seed": 4}, dataset=path, data=tmp_path / "sub.npz")
     saved = load_npz(tmp_path / "sub.npz")
     full = D.load_ising2d(path)
     assert metrics["critical_temperature_shown"] == 2.25
@@ -237,7 +237,7 @@ def test_select_step_on_a_subset_of_temperatures(dataset, tmp_path):
 def test_select_step_row_is_a_data_set_row_and_edge_cases(dataset, tmp_path):
     path, _ = dataset
     full = D.load_ising2d(path)
-    metrics = select_step({"temperatures": [3.5], "seed": 1}, dataset=path, data=tmp_path / "one.npz")
+    metrics = fig20_select({"temperatures": [3.5], "seed": 1}, dataset=path, data=tmp_path / "one.npz")
     saved = load_npz(tmp_path / "one.npz")
     row = metrics["states"]["T_3.50"]["row"]
     assert np.array_equal(full.X[row], saved["states"][0].ravel())

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from mlreview import cli
+from mlreview.steps import registry
 from mlreview.data import fetch as F
 from mlreview.data import mnist as M
 from mlreview.io import load_json, load_npz
@@ -34,7 +35,7 @@ def _closed_port_url() -> str:
 
 def _step_name(target: str) -> str | None:
     """The CLI step registered for a function, if the lead has registered it."""
-    return next((name for name, t in cli.STEPS.items() if t == target), None)
+    return next((name for name, t in registry().items() if t == target), None)
 
 
 def run(target: str, params: dict, inputs: dict, outputs: dict) -> dict | None:
@@ -64,7 +65,7 @@ def prepared(paper, tmp_path_factory):
     params.update(urls=[_closed_port_url()], cache_dir=str(out / "cache"), mirror=str(MIRROR))
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv(F.ENV_MIRROR, raising=False)
-        metrics = run("mlreview.data.mnist:prepare_step", params, {},
+        metrics = run("mlreview.data.mnist:mnist_prepare", params, {},
                       {"npz": out / "mnist.npz", "metrics": out / "prepare.json"})
     return {"params": params, "npz": out / "mnist.npz", "metrics": metrics, "dir": out}
 
@@ -87,7 +88,7 @@ def test_prepare_writes_the_standard_split(prepared, paper):
     for name, info in m["files"].items():
         assert info["source"] == "mirror" and info["sha256"] == paper["files"][name]
     assert not (prepared["dir"] / "cache").exists()  # the mirror is read in place
-    if _step_name("mlreview.data.mnist:prepare_step"):
+    if _step_name("mlreview.data.mnist:mnist_prepare"):
         assert load_json(prepared["dir"] / "prepare.json")["metrics"]["n_total"] == 70000
 
 
@@ -103,7 +104,7 @@ def test_load_mnist_scaling(prepared):
 @needs_mirror
 def test_fig26_step(prepared, paper, tmp_path):
     params = {**paper["fig26"], **{k: paper[k] for k in ("n_train", "n_test", "image_shape", "n_classes")}}
-    metrics = run("mlreview.data.mnist:fig26_step", params, {"npz": prepared["npz"]},
+    metrics = run("mlreview.data.mnist:fig26_select", params, {"npz": prepared["npz"]},
                   {"data": tmp_path / "fig26.npz", "metrics": tmp_path / "fig26.json"})
     raw = M.load_mnist(prepared["npz"])
     data = load_npz(tmp_path / "fig26.npz")
@@ -117,10 +118,10 @@ def test_fig26_step(prepared, paper, tmp_path):
     assert (metrics["n_total"], metrics["image_height"], metrics["image_width"]) == (70000, 28, 28)
     assert (metrics["pixel_min"], metrics["pixel_max"], metrics["n_classes"]) == (0, 255, 10)
     # Expected values that disagree with the data make the claim's check false.
-    wrong = M.fig26_step(dict(params, n_classes=11), npz=prepared["npz"], data=tmp_path / "f.npz")
+    wrong = M.fig26_select(dict(params, n_classes=11), npz=prepared["npz"], data=tmp_path / "f.npz")
     assert wrong["checks"]["n_classes"] is False and wrong["checks"]["all"] is False
     # The fig26 section alone (index only): the data-only check is made.
-    alone = M.fig26_step(paper["fig26"], npz=prepared["npz"], data=tmp_path / "g.npz")
+    alone = M.fig26_select(paper["fig26"], npz=prepared["npz"], data=tmp_path / "g.npz")
     assert alone["checked"] == ["pixels_integer_0_255"] and alone["checks"]["all"] is True
 
 
@@ -200,5 +201,5 @@ def test_prepare_without_any_source_says_where_to_put_the_files(paper, tmp_path,
     params = dict(paper, urls=[_closed_port_url()], cache_dir=str(tmp_path / "cache"),
                   mirror=str(tmp_path / "no_mirror"))
     with pytest.raises(F.DataUnavailable, match="train-images-idx3-ubyte.gz"):
-        M.prepare_step(params, npz=tmp_path / "mnist.npz")
+        M.mnist_prepare(params, npz=tmp_path / "mnist.npz")
     assert not (tmp_path / "mnist.npz").exists()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mlreview.cli import STEPS
+from mlreview.steps import registry
 from mlreview.report.resources import (
     Job,
     dry_run,
@@ -189,15 +189,16 @@ def test_slurm_dry_run_shows_the_resources_of_every_job(paper_jobs, root):
 
 def uses_torch(step: str) -> bool:
     """Whether a step's module imports torch or the project's torch package (mlreview.nn)."""
-    module = STEPS[step].partition(":")[0]
+    module = registry()[step].partition(":")[0]
     source = Path(importlib.util.find_spec(module).origin).read_text()
     return bool(re.search(r"^\s*(import torch|from torch|from mlreview\.nn|import mlreview\.nn)", source, re.MULTILINE))
 
 
 #: Rules whose step module imports torch, but whose job gains nothing from a GPU.
 NO_GPU_USE = {
-    "analytic_compute": "Fig 36 takes autograd derivatives of activation functions on a few hundred points",
+    "activations_compute": "Fig 36 takes autograd derivatives of activation functions on a few hundred points",
     "fig25_roc": "evaluates the stored SUSY fits (its step shares the module of the torch fits)",
+    "ebm_digit_classifier": "fits the scikit-learn softmax classifier (its step shares the module of the torch fits)",
     "mnist_optimizers_gather": "collects the per-optimizer metrics files; trains nothing",
     "susy_dnn_grid": "collects the per-cell metrics files; trains nothing",
     "ising_dnn_grid": "collects the per-cell metrics files; trains nothing",

@@ -41,7 +41,7 @@ RESULTS = "results/small"
 TARGETS = [f"{RESULTS}/scorecards/fig21.csv", f"{RESULTS}/figures/fig21.png"]
 #: The rules of the slice, and which of them are local rules of the workflow.
 SLURM_RULES = {"ising2d_sample", "ising2d_assemble", "ising_logistic_fit"}
-LOCAL_RULES = {"logistic_regression_plot", "figure_scorecard"}
+LOCAL_RULES = {"fig21_plot", "figure_scorecard"}
 #: Metrics keys holding wall-clock timings: they differ between any two runs.
 TIMING_KEY = re.compile(r"seconds")
 TIMEOUT = 900

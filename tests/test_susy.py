@@ -18,6 +18,7 @@ import yaml
 
 from tests.localserver import closed_port_url, serve
 from mlreview import cli
+from mlreview.steps import registry
 from mlreview.data import fetch as F
 from mlreview.data import susy as S
 from mlreview.io import load_json, load_npz
@@ -33,7 +34,7 @@ CHUNK = 300
 
 def run(target: str, params: dict, inputs: dict, outputs: dict):
     """Through the CLI's run_step when the step is registered, else the function itself."""
-    name = next((n for n, t in cli.STEPS.items() if t == target), None)
+    name = next((n for n, t in registry().items() if t == target), None)
     if name is not None:
         return cli.run_step(name, params, inputs=inputs, outputs=outputs)
     module, _, func = target.partition(":")
@@ -89,7 +90,7 @@ def site(tmp_path_factory):
 
 
 def uci_params(paper, urls, cache, mirror=None) -> dict:
-    params = dict(paper["uci"], urls=urls, rows=N_ROWS, chunk_rows=CHUNK)
+    params = dict(paper["uci"], urls=urls, rows=N_ROWS, chunk_rows=CHUNK, source="uci")
     params.update(cache_dir=str(cache), mirror=mirror)
     return params
 
@@ -109,7 +110,7 @@ def test_prepare_from_zip_records_then_verifies_provenance(paper, site, tmp_path
     cache = tmp_path / "cache"
     with serve(site["dir"]) as url:
         params = uci_params(paper, [url + "susy.zip", url + "SUSY.csv.gz"], cache)
-        metrics = run("mlreview.data.susy:prepare_step", params, {},
+        metrics = run("mlreview.data.susy:susy_prepare", params, {},
                       {"parquet": tmp_path / "susy.parquet", "metrics": tmp_path / "prep.json"})
     check_parquet(tmp_path / "susy.parquet", site["ref"])
     ref = site["ref"]
@@ -124,20 +125,20 @@ def test_prepare_from_zip_records_then_verifies_provenance(paper, site, tmp_path
     meta = S.parquet_metadata(tmp_path / "susy.parquet")
     assert S.parquet_source(tmp_path / "susy.parquet") == "uci" and meta["provenance"]["sha256"] == record["sha256"]
     # Second run: no server; the cached zip is verified against its record and used.
-    again = S.prepare_step(params, parquet=tmp_path / "again.parquet")
+    again = S.susy_prepare(params, parquet=tmp_path / "again.parquet")
     assert again["file_source"] == "cache" and again["provenance"] == record
     # Tampering with the cached file: clear error, the file is not used.
     with open(cache / "susy.zip", "ab") as fh:
         fh.write(b"\0")
     with pytest.raises(F.ProvenanceMismatch, match="susy.zip.provenance.json.*size"):
-        S.prepare_step(params, parquet=tmp_path / "tampered.parquet")
+        S.susy_prepare(params, parquet=tmp_path / "tampered.parquet")
     assert not (tmp_path / "tampered.parquet").exists()
 
 
 def test_prepare_from_plain_gz_when_the_zip_is_missing(paper, site, tmp_path):
     with serve(site["dir"]) as url:
         params = uci_params(paper, [url + "gone/susy.zip", url + "SUSY.csv.gz"], tmp_path / "cache")
-        metrics = S.prepare_step(params, parquet=tmp_path / "susy.parquet")
+        metrics = S.susy_prepare(params, parquet=tmp_path / "susy.parquet")
     check_parquet(tmp_path / "susy.parquet", site["ref"])
     assert metrics["provenance"]["url"].endswith("/SUSY.csv.gz") and metrics["file_source"] == "url"
     assert (tmp_path / "cache" / "SUSY.csv.gz.provenance.json").is_file()
@@ -150,17 +151,17 @@ def test_prepare_from_mirror(paper, site, tmp_path):
     (mirror / "susy" / "SUSY.csv.gz").write_bytes((site["dir"] / "SUSY.csv.gz").read_bytes())
     params = uci_params(paper, [closed_port_url() + "susy.zip", closed_port_url() + "SUSY.csv.gz"],
                         tmp_path / "cache", mirror=str(mirror))
-    metrics = S.prepare_step(params, parquet=tmp_path / "susy.parquet")
+    metrics = S.susy_prepare(params, parquet=tmp_path / "susy.parquet")
     assert metrics["file_source"] == "mirror" and metrics["provenance"]["url"].startswith("file://")
     check_parquet(tmp_path / "susy.parquet", site["ref"])
-    assert S.prepare_step(params, parquet=tmp_path / "second.parquet")["provenance"] == metrics["provenance"]
+    assert S.susy_prepare(params, parquet=tmp_path / "second.parquet")["provenance"] == metrics["provenance"]
 
 
 def test_unavailable_names_both_files(paper, tmp_path):
     params = uci_params(paper, [closed_port_url() + "susy.zip", closed_port_url() + "SUSY.csv.gz"],
                         tmp_path / "cache")
     with pytest.raises(F.DataUnavailable) as info:
-        S.prepare_step(params, parquet=tmp_path / "susy.parquet")
+        S.susy_prepare(params, parquet=tmp_path / "susy.parquet")
     message = str(info.value).replace("\\", "/")
     assert "<mirror>/susy/susy.zip" in message and "<mirror>/susy/SUSY.csv.gz" in message
     assert not (tmp_path / "susy.parquet").exists()
@@ -267,7 +268,7 @@ def test_fig24_step(paper, tmp_path):
     path = tmp_path / "toy.parquet"
     cols = write_parquet(path, 8000, seed=2)
     params = fig24_params(paper)
-    metrics = run("mlreview.data.susy:fig24_step", params, {"parquet": path},
+    metrics = run("mlreview.data.susy:fig24_select", params, {"parquet": path},
                   {"data": tmp_path / "fig24.npz", "metrics": tmp_path / "fig24.json"})
     data = load_npz(tmp_path / "fig24.npz")
     assert metrics["source"] == "toy" and metrics["rows"] == 8000
@@ -287,16 +288,16 @@ def test_fig24_step(paper, tmp_path):
     if (tmp_path / "fig24.json").exists():
         assert load_json(tmp_path / "fig24.json")["metrics"]["overlap_coefficient"] == metrics["overlap_coefficient"]
     # Seeded: the same sample again; another seed: another sample.
-    S.fig24_step(params, parquet=path, data=tmp_path / "again.npz")
+    S.fig24_select(params, parquet=path, data=tmp_path / "again.npz")
     np.testing.assert_array_equal(load_npz(tmp_path / "again.npz")["rows"], data["rows"])
-    S.fig24_step(dict(params, seed=params["seed"] + 1), parquet=path, data=tmp_path / "other.npz")
+    S.fig24_select(dict(params, seed=params["seed"] + 1), parquet=path, data=tmp_path / "other.npz")
     assert not np.array_equal(load_npz(tmp_path / "other.npz")["rows"], data["rows"])
 
 
 def test_fig24_separated_classes_and_small_test_set(paper, tmp_path):
     path = tmp_path / "sep.parquet"
     write_parquet(path, 2000, seed=4, separated=True, source=b"uci")
-    metrics = S.fig24_step(fig24_params(paper), parquet=path, data=tmp_path / "d.npz")
+    metrics = S.fig24_select(fig24_params(paper), parquet=path, data=tmp_path / "d.npz")
     assert metrics["source"] == "uci" and metrics["overlap_coefficient"] == 0.0
     # 400 test rows hold fewer than 300 events of a class: all of them are drawn.
     n_signal = int((S.load_susy(path, columns=[S.LABEL], rows=(1600, 2000))[S.LABEL] == 1).sum())

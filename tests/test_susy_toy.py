@@ -204,8 +204,8 @@ def test_classifier_auc_between_chance_and_perfect(sample, params):
 
 # ----------------------------------------------------------------- step and plot
 def test_toy_step_parquet_metadata_and_metrics(params, tmp_path):
-    """The registered steps end to end: susy-toy writes the parquet and metrics, and
-    susy-features-plot draws it."""
+    """The registered steps end to end: susy_prepare with source toy writes the parquet and
+    metrics, and susy_features_plot draws it."""
     import pyarrow.parquet as pq
 
     from mlreview.cli import run_step
@@ -214,7 +214,7 @@ def test_toy_step_parquet_metadata_and_metrics(params, tmp_path):
     p = {**params, "n_events": 4000, "chunk_events": 1500, "source": "toy"}
     p["auc"] = {**params["auc"], "events": 4000, "n_estimators": 20}
     path, metrics_path = tmp_path / "susy_toy.parquet", tmp_path / "susy.json"
-    metrics = run_step("susy-toy", p, outputs={"parquet": path, "metrics": metrics_path})
+    metrics = run_step("susy_prepare", p, outputs={"parquet": path, "metrics": metrics_path})
     assert metrics_path.exists() and load_json(metrics_path)
     pf = pq.ParquetFile(path)
     assert pf.metadata.num_rows == 4000 and pf.num_row_groups == 3
@@ -237,5 +237,5 @@ def test_toy_step_parquet_metadata_and_metrics(params, tmp_path):
     pdf, png = tmp_path / "f.pdf", tmp_path / "f.png"
     plot_config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["susy"]["features_plot"]
     plot_params = {**plot_config, "max_events": 3000}
-    run_step("susy-features-plot", plot_params, inputs={"parquet": path}, outputs={"pdf": pdf, "png": png})
+    run_step("susy_features_plot", plot_params, inputs={"parquet": path}, outputs={"pdf": pdf, "png": png})
     assert pdf.stat().st_size > 0 and png.stat().st_size > 0

@@ -90,6 +90,6 @@ def test_changing_a_plot_setting_reruns_only_the_plot(small_run, env_with_venv):
     )
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout + proc.stderr
-    assert "gradient_descent_plot" in out
-    assert "gradient_descent_run" not in out, out
-    assert "polynomial_fit" not in out and "analytic_compute" not in out
+    assert "fig07_plot" in out
+    assert "gradient_descent_quadratic" not in out, out
+    assert "polynomial_fit" not in out and "shrinkage_compute" not in out

@@ -15,15 +15,12 @@ keeping the one of largest likelihood. The tests check it against scikit-learn's
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
 
 import numpy as np
 from scipy.special import gammaln, logsumexp, xlog1py, xlogy
 from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
 
-from mlreview.io import load_npz, save_npz, to_jsonable
 
 # ---------------------------------------------------------------------------------------------
 # Two coins (spec 4.1)
@@ -93,60 +90,6 @@ def complete_data_estimate(heads, coins, n_tosses: int) -> np.ndarray:
         if np.any(coins == c):
             out[c] = heads[coins == c].sum() / (n_tosses * np.sum(coins == c))
     return out
-
-
-def coins_step(params: Mapping, *, data: Path) -> dict:
-    """Workflow step (spec 4.1): EM on the displayed realisation, over many seeds and random starts,
-    and on the Do & Batzoglou example; the monotone-likelihood check (C83)."""
-    thetas, n_exp, n = params["theta_true"], int(params["n_experiments"]), int(params["n_tosses"])
-    init, tol, max_iter = params["init"], float(params["tol"]), int(params["max_iter"])
-    rng = np.random.default_rng(int(params["init_seed"]))
-    random_inits = rng.uniform(*params["random_init_range"], size=(int(params["n_random_inits"]), 2))
-
-    seeds = int(params["seed"]) + np.arange(int(params["n_seeds"]))
-    min_delta, n_runs = np.inf, 0
-    em_final, complete, iters = [], [], []
-    shown = {}
-    for seed in seeds:
-        heads, coins = toss_coins(thetas, n_exp, n, int(seed))
-        runs = [coin_em(heads, n, init, tol, max_iter)] + [coin_em(heads, n, s, tol, max_iter) for s in random_inits]
-        for run in runs:
-            min_delta = min(min_delta, float(np.min(np.diff(run["log_likelihood"]))))
-        n_runs += len(runs)
-        em_final.append(runs[0]["theta"][-1])
-        complete.append(complete_data_estimate(heads, coins, n))
-        iters.append(runs[0]["iterations"])
-        if seed == seeds[0]:
-            shown = {"heads": heads, "coins": coins, "runs": runs}
-    em_final, complete = np.array(em_final), np.array(complete)
-
-    fixture = params["fixture"]
-    ref = coin_em(fixture["heads"], int(fixture["n_tosses"]), fixture["init"], tol, max_iter,
-                  fixed_iterations=int(fixture["iterations"]))
-    min_delta = min(min_delta, float(np.min(np.diff(ref["log_likelihood"]))))
-
-    main = shown["runs"][0]
-    lengths = [len(r["log_likelihood"]) for r in shown["runs"]]
-    padded = np.full((len(lengths), max(lengths)), np.nan)
-    for i, r in enumerate(shown["runs"]):
-        padded[i, : len(r["log_likelihood"])] = r["log_likelihood"]
-    save_npz(data, heads=shown["heads"], coins=shown["coins"], theta=main["theta"], log_likelihood=padded,
-             em_final=em_final, complete=complete, random_inits=random_inits, fixture_theta=ref["theta"])
-    both = ~np.isnan(complete).any(axis=1)
-    complete_shown = complete_data_estimate(shown["heads"], shown["coins"], n)
-    return to_jsonable({
-        "shown": {"seed": int(seeds[0]), "heads": shown["heads"], "coins": np.where(shown["coins"] == 0, "A", "B"),
-                  "em_theta": main["theta"][-1], "complete_theta": complete_shown, "iterations": main["iterations"],
-                  "log_likelihood": main["log_likelihood"]},
-        "seeds": {"n_seeds": len(seeds), "n_random_inits": int(len(random_inits)), "n_runs": n_runs,
-                  "mean_iterations": float(np.mean(iters)), "n_both_coins_used": int(both.sum()),
-                  "mean_abs_em_minus_complete": np.mean(np.abs(em_final[both] - complete[both]), axis=0),
-                  "mean_em_theta": em_final.mean(axis=0), "mean_complete_theta": np.nanmean(complete, axis=0)},
-        "fixture": {"heads": fixture["heads"], "theta_after_1": ref["theta"][1], "theta_after_10": ref["theta"][-1],
-                    "iterations": ref["iterations"]},
-        "c83": {"min_log_likelihood_change": min_delta, "tolerance": float(params["monotone_tolerance"]),
-                "monotone": bool(min_delta >= -float(params["monotone_tolerance"]))},
-    })
 
 
 # ---------------------------------------------------------------------------------------------
@@ -251,83 +194,3 @@ def mixture_density(grid, weights, means, variances) -> np.ndarray:
     return np.exp(gaussian_log_pdf(grid, means, variances)) @ np.asarray(weights, float)
 
 
-def crossings(t: np.ndarray, y: np.ndarray, level: float = 0.0) -> list[float]:
-    """Every T at which the piecewise-linear curve y(T) crosses ``level`` (upward or downward)."""
-    d = np.asarray(y, float) - level
-    out = []
-    for i in range(len(d) - 1):
-        if d[i] == 0.0:
-            out.append(float(t[i]))
-        elif d[i] * d[i + 1] < 0:
-            out.append(float(t[i] + (t[i + 1] - t[i]) * d[i] / (d[i] - d[i + 1])))
-    if len(d) and d[-1] == 0.0:
-        out.append(float(t[-1]))
-    return out
-
-
-def component_names(means: np.ndarray) -> list[str]:
-    """Names of three components sorted by mean [spec Fig 58]: the mean closest to 0 is the
-    disordered one, the others the ordered ones of either sign of the magnetisation."""
-    disordered = int(np.argmin(np.abs(means)))
-    names = ["disordered" if i == disordered else ("ordered_minus" if mu < means[disordered] else "ordered_plus")
-             for i, mu in enumerate(means)]
-    if sorted(names) != ["disordered", "ordered_minus", "ordered_plus"]:
-        raise ValueError(f"expected one disordered component between two ordered ones, got means {list(means)}")
-    return names
-
-
-def ising_gmm_step(params: Mapping, *, pca: Path, data: Path) -> dict:
-    """Workflow step (Fig 58): a K-component 1D mixture fitted by EM to the PC1 scores of Fig 51,
-    the mean responsibilities per temperature and where they cross.
-
-    The fit drawn is the one started as ``inits[0]``; fits from the other starts (``inits[1:]``)
-    and scikit-learn's ``GaussianMixture`` on the same data are recorded for comparison.
-    """
-    d = load_npz(pca)
-    x, temperature = d["scores"][:, 0], d["temperature"]
-    k, n_init, tol = int(params["n_components"]), int(params["n_init"]), float(params["tol"])
-    max_iter, reg, seed = int(params["max_iter"]), float(params["reg_covar"]), int(params["seed"])
-    inits = list(params["inits"])
-    fits = {init: gmm_fit(x, k, n_init, tol, max_iter, reg, seed, init) for init in inits}
-    fit = fits[inits[0]]
-    ref = sklearn_gmm(x, k, n_init, tol, max_iter, reg, seed)
-    resp, _ = gmm_e_step(x, fit["weights"], fit["means"], fit["variances"])
-    temps = np.unique(temperature)
-    mean_resp = np.array([resp[temperature == t].mean(axis=0) for t in temps])
-    names = component_names(fit["means"])
-    col = {name: i for i, name in enumerate(names)}
-    dis = mean_resp[:, col["disordered"]]
-    t_cross = crossings(temps, dis, 1.0 / k)
-    pair = {f"disordered_{o}": crossings(temps, dis - mean_resp[:, col[o]]) for o in names if o != "disordered"}
-    tc = float(d["tc"])
-    grid = np.linspace(x.min(), x.max(), int(params["curve_points"]))
-    save_npz(data, x=x, temperature=temperature, temperatures=temps, mean_responsibility=mean_resp,
-             weights=fit["weights"], means=fit["means"], variances=fit["variances"], names=np.array(names),
-             grid=grid, density=mixture_density(grid, fit["weights"], fit["means"], fit["variances"]),
-             t_cross=np.array(t_cross[:1] or [np.nan]), tc=tc)
-
-    def summary(f):
-        return {"means": f["means"], "variances": f["variances"], "weights": f["weights"],
-                "log_likelihood_per_point": f["log_likelihood"], "iterations": f["iterations"],
-                "converged": f["converged"]}
-
-    return to_jsonable({
-        "n_points": int(len(x)),
-        "init": inits[0],
-        "components": {name: {"weight": fit["weights"][i], "mean": fit["means"][i], "variance": fit["variances"][i]}
-                       for i, name in enumerate(names)},
-        "log_likelihood_per_point": fit["log_likelihood"],
-        "iterations": fit["iterations"],
-        "converged": fit["converged"],
-        "other_inits": {init: summary(fits[init]) for init in inits[1:]},
-        "sklearn": {**summary(ref),
-                    "max_abs_mean_difference": float(np.max(np.abs(ref["means"] - fit["means"]))),
-                    "max_abs_variance_difference": float(np.max(np.abs(ref["variances"] - fit["variances"]))),
-                    "log_likelihood_difference": fit["log_likelihood"] - ref["log_likelihood"]},
-        "mean_responsibility": {f"T_{t:.2f}": dict(zip(names, row)) for t, row in zip(temps, mean_resp)},
-        "t_cross": t_cross[0] if t_cross else None,
-        "t_cross_all": t_cross,
-        "pairwise_crossings": pair,
-        "tc": tc,
-        "t_cross_minus_tc": (t_cross[0] - tc) if t_cross else None,
-    })

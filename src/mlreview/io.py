@@ -91,3 +91,10 @@ def load_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """Read every array of an ``.npz`` into a dict (pickle disabled)."""
     with np.load(path, allow_pickle=False) as data:
         return {name: data[name] for name in data.files}
+
+
+def as_list(value: Path | list[Path] | None) -> list[Path]:
+    """Normalise an input that may be one path or several (a repeated NAME)."""
+    if value is None:
+        return []
+    return [Path(v) for v in value] if isinstance(value, (list, tuple)) else [Path(value)]

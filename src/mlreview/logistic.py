@@ -10,8 +10,6 @@ One small toolbox, shared by the sections of the review that fit a logistic mode
   plots both against the same lambda and so does the project;
 * :func:`evaluate` - accuracy with its Wilson interval (:func:`mlreview.stats.accuracy_with_ci`)
   on named evaluation sets;
-* :func:`split_indices` - the one seeded train/test split of a data set family, computed once from
-  the config (seed, fraction) and shared by every model of that family;
 * :func:`convergence_warnings` - counts scikit-learn ConvergenceWarnings instead of hiding them.
 """
 
@@ -87,22 +85,6 @@ def evaluate(model, sets: Mapping[str, tuple], confidence: float = 0.95) -> dict
     return {name: accuracy_with_ci(y, model.predict(X), confidence) for name, (X, y) in sets.items()}
 
 
-def split_indices(n: int, train_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded random split of ``range(n)``: (train rows, test rows), each sorted.
-
-    ``round(train_fraction * n)`` rows train and the rest test; the same (n, fraction, seed) gives
-    the same split, so every model of a family that uses the config's values shares it.
-    """
-    if n < 2:
-        raise ValueError(f"need at least 2 rows to split, got {n}")
-    if not 0.0 < float(train_fraction) < 1.0:
-        raise ValueError(f"train_fraction must lie strictly between 0 and 1, got {train_fraction}")
-    n_train = int(round(float(train_fraction) * n))
-    n_train = min(max(n_train, 1), n - 1)
-    order = np.random.default_rng(int(seed)).permutation(n)
-    return np.sort(order[:n_train]), np.sort(order[n_train:])
-
-
 #: rows per block when evaluating the loss (bounds the float64 temporaries; not a data choice)
 _LOSS_BLOCK = 1 << 20
 
@@ -119,7 +101,6 @@ def penalised_log_loss(w, b: float, X, y, alpha: float) -> float:
         # log(1 + exp(-z)) for y = 1, log(1 + exp(z)) for y = 0, computed stably
         total += float(np.logaddexp(0.0, np.where(y[start:start + _LOSS_BLOCK] == 1, -z, z)).sum())
     return total / len(y) + 0.5 * float(alpha) * float(w @ w)
-
 
 
 def reference_optimum(X, y, alpha: float, options: Mapping, init: tuple | None = None) -> dict:

@@ -77,3 +77,13 @@ def mean_and_se(values) -> tuple[float, float]:
     values = np.asarray(values, dtype=float)
     se = float(values.std(ddof=1) / math.sqrt(len(values))) if len(values) > 1 else float("nan")
     return float(values.mean()), se
+
+
+def knn_accuracy(Z: np.ndarray, labels: np.ndarray, n_neighbors: int, folds: int, seed: int) -> float:
+    """Mean k-nearest-neighbour accuracy of ``labels`` from the points ``Z`` (stratified k-fold CV)."""
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.neighbors import KNeighborsClassifier
+
+    cv = StratifiedKFold(n_splits=int(folds), shuffle=True, random_state=int(seed))
+    scores = cross_val_score(KNeighborsClassifier(n_neighbors=int(n_neighbors)), Z, labels, cv=cv)
+    return float(scores.mean())

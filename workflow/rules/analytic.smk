@@ -1,62 +1,96 @@
-# Formula-only figures: 12 (ridge/LASSO shrinkage), 36 (activation functions),
-# 69 and 70 (forward and reverse KL divergences).
-
-#: figure -> the step computing it; "<step>-plot" draws it.
-ANALYTIC_STEPS = {
-    "fig12": "shrinkage",
-    "fig36": "activations",
-    "fig69": "kl-divergence",
-    "fig70": "kl-divergence",
-}
+# Formula-only figures: 12 (ridge/LASSO shrinkage), 36 (activation functions), 69 and 70
+# (forward and reverse KL divergences). Code: mlreview.sections.analytic.
 
 
-rule analytic_compute:
+rule shrinkage_compute:
+    """Fig 12: ridge and LASSO shrinkage of the least-squares estimate."""
     output:
-        data=res("analytic/{fig}.npz"),
-        metrics=res("metrics/{fig}.json"),
-    log:
-        res("logs/analytic_compute/{fig}.log"),
-    benchmark:
-        res("benchmarks/analytic_compute/{fig}.tsv")
-    wildcard_constraints:
-        fig="|".join(ANALYTIC_STEPS),
-    conda:
-        ENV
-    threads: 1
+        data=res("analytic/fig12.npz"),
+        metrics=res("metrics/fig12.json"),
     resources:
         mem_mb=2000,
         runtime=10,
     params:
-        step=lambda w: ANALYTIC_STEPS[w.fig],
+        json=as_json(compute_params(analytic_params("fig12"))),
+    shell:
+        STEP
+
+
+rule activations_compute:
+    """Fig 36: the activation functions and their derivatives."""
+    output:
+        data=res("analytic/fig36.npz"),
+        metrics=res("metrics/fig36.json"),
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        json=as_json(compute_params(analytic_params("fig36"))),
+    shell:
+        STEP
+
+
+rule kl_divergence_compute:
+    """Figs 69, 70: Gaussians fitted to a mixture by forward and reverse KL divergence."""
+    output:
+        data=res("analytic/{fig}.npz"),
+        metrics=res("metrics/{fig}.json"),
+    wildcard_constraints:
+        fig="|".join(KL_FIGURES),
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
         json=lambda w: as_json(compute_params(analytic_params(w.fig))),
     shell:
-        "python -m mlreview {params.step} --threads {threads}"
-        " --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
-rule analytic_plot:
+rule fig12_plot:
+    """Fig 12: the shrunken estimates against the least-squares one."""
     input:
-        data=rules.analytic_compute.output.data,
+        data=rules.shrinkage_compute.output.data,
     output:
-        pdf=res("figures/{fig}.pdf"),
-        png=res("figures/{fig}.png"),
-    log:
-        res("logs/analytic_plot/{fig}.log"),
-    benchmark:
-        res("benchmarks/analytic_plot/{fig}.tsv")
-    wildcard_constraints:
-        fig="|".join(ANALYTIC_STEPS),
-    conda:
-        ENV
-    threads: 1
+        pdf=res("figures/fig12.pdf"),
+        png=res("figures/fig12.png"),
     resources:
         mem_mb=1000,
         runtime=5,
     params:
-        step=lambda w: f"{ANALYTIC_STEPS[w.fig]}-plot",
+        json=as_json(analytic_params("fig12")),
+    shell:
+        STEP
+
+
+rule fig36_plot:
+    """Fig 36: the activation functions, saturating and not."""
+    input:
+        data=rules.activations_compute.output.data,
+    output:
+        pdf=res("figures/fig36.pdf"),
+        png=res("figures/fig36.png"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        json=as_json(analytic_params("fig36")),
+    shell:
+        STEP
+
+
+rule kl_divergence_plot:
+    """Figs 69, 70: the data density and the two fitted Gaussians."""
+    input:
+        data=rules.kl_divergence_compute.output.data,
+    output:
+        pdf=res("figures/{fig}.pdf"),
+        png=res("figures/{fig}.png"),
+    wildcard_constraints:
+        fig="|".join(KL_FIGURES),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
         json=lambda w: as_json(analytic_params(w.fig)),
     shell:
-        "python -m mlreview {params.step} --input data={input.data:q}"
-        " --output pdf={output.pdf:q} png={output.png:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP

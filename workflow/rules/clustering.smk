@@ -1,82 +1,127 @@
 # Section XIII: clustering - K-means (Fig 55), single-linkage clustering (Fig 56), DBSCAN
 # (Fig 57) and a Gaussian mixture fitted by EM to PC1 of the Ising states (Fig 58).
+# Code: mlreview.sections.clustering (EM: mlreview.em).
 
-#: figure -> the step computing it (on synthetic data); each is drawn by "<fig>-plot"
-CLUSTERING_STEPS = {"fig55": "kmeans", "fig56": "hierarchical", "fig57": "dbscan"}
-#: every figure of this section
-CLUSTERING_FIGURES = [*CLUSTERING_STEPS, "fig58"]
+CLUSTERING = config["clustering"]
 
 
-rule clustering_fit:
+rule kmeans_fit:
+    """Fig 55: K-means on three blobs, the means and the objective at every iteration."""
     output:
-        data=res("clustering/{fig}.npz"),
-        metrics=res("metrics/{fig}.json"),
-    log:
-        res("logs/clustering_fit/{fig}.log"),
-    benchmark:
-        res("benchmarks/clustering_fit/{fig}.tsv")
-    wildcard_constraints:
-        fig="|".join(CLUSTERING_STEPS),
-    conda:
-        ENV
-    threads: 1
+        data=res("clustering/fig55.npz"),
+        metrics=res("metrics/fig55.json"),
     resources:
         mem_mb=2000,
         runtime=5,
     params:
-        step=lambda w: CLUSTERING_STEPS[w.fig],
-        json=lambda w: as_json(compute_params(config["clustering"][w.fig])),
+        json=as_json(compute_params(CLUSTERING["fig55"])),
     shell:
-        "python -m mlreview {params.step}"
-        " --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
+
+
+rule hierarchical_fit:
+    """Fig 56: single-linkage clustering of five points."""
+    output:
+        data=res("clustering/fig56.npz"),
+        metrics=res("metrics/fig56.json"),
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    params:
+        json=as_json(compute_params(CLUSTERING["fig56"])),
+    shell:
+        STEP
+
+
+rule dbscan_fit:
+    """Fig 57: DBSCAN on an illustration and on two noisy moons with outliers."""
+    output:
+        data=res("clustering/fig57.npz"),
+        metrics=res("metrics/fig57.json"),
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    params:
+        json=as_json(compute_params(CLUSTERING["fig57"])),
+    shell:
+        STEP
 
 
 rule ising_gmm_fit:
+    """Fig 58: a three-component Gaussian mixture fitted by EM to the Ising PC1."""
     input:
-        pca=rules.ising_pca.output.data,
+        pca=res("dimensionality_reduction/fig51.npz"),
     output:
         data=res("clustering/fig58.npz"),
         metrics=res("metrics/fig58.json"),
-    log:
-        res("logs/ising_gmm_fit/fig58.log"),
-    benchmark:
-        res("benchmarks/ising_gmm_fit/fig58.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
     params:
-        json=as_json(compute_params(config["clustering"]["fig58"])),
+        json=as_json(compute_params(CLUSTERING["fig58"])),
     shell:
-        "python -m mlreview ising-gmm --input pca={input.pca:q}"
-        " --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
-rule clustering_plot:
+rule fig55_plot:
+    """Fig 55: the means at every iteration and the objective."""
     input:
-        data=res("clustering/{fig}.npz"),
+        data=rules.kmeans_fit.output.data,
     output:
-        pdf=res("figures/{fig}.pdf"),
-        png=res("figures/{fig}.png"),
-    log:
-        res("logs/clustering_plot/{fig}.log"),
-    benchmark:
-        res("benchmarks/clustering_plot/{fig}.tsv")
-    wildcard_constraints:
-        fig="|".join(CLUSTERING_FIGURES),
-    conda:
-        ENV
-    threads: 1
+        pdf=res("figures/fig55.pdf"),
+        png=res("figures/fig55.png"),
     resources:
         mem_mb=1000,
         runtime=5,
     params:
-        json=lambda w: as_json(config["clustering"][w.fig]),
+        json=as_json(CLUSTERING["fig55"]),
     shell:
-        "python -m mlreview {wildcards.fig}-plot --input data={input.data:q}"
-        " --output pdf={output.pdf:q} png={output.png:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
+
+
+rule fig56_plot:
+    """Fig 56: the points with their merges and the dendrogram."""
+    input:
+        data=rules.hierarchical_fit.output.data,
+    output:
+        pdf=res("figures/fig56.pdf"),
+        png=res("figures/fig56.png"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        json=as_json(CLUSTERING["fig56"]),
+    shell:
+        STEP
+
+
+rule fig57_plot:
+    """Fig 57: DBSCAN clusters and noise."""
+    input:
+        data=rules.dbscan_fit.output.data,
+    output:
+        pdf=res("figures/fig57.pdf"),
+        png=res("figures/fig57.png"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        json=as_json(CLUSTERING["fig57"]),
+    shell:
+        STEP
+
+
+rule fig58_plot:
+    """Fig 58: the mixture over the PC1 histogram and the responsibilities against T."""
+    input:
+        data=rules.ising_gmm_fit.output.data,
+    output:
+        pdf=res("figures/fig58.pdf"),
+        png=res("figures/fig58.png"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        json=as_json(CLUSTERING["fig58"]),
+    shell:
+        STEP

@@ -1,15 +1,80 @@
-# Shared wiring: output locations, the figure registry and the step command.
+# Shared wiring: output locations, the figure registry, and the one command every rule runs.
+#
+# Each rule states only what is particular to it (its docstring, inputs, outputs, params,
+# resources, and threads where it uses more than one). Everything that follows from its name is
+# derived by `step_rules()` (called by the Snakefile after all its includes): the
+# command `python -m mlreview <rule name> ...` (the step of the rule's name, mlreview.steps), the
+# NAME=PATH pairs of its named inputs and outputs, its log and benchmark files, and its conda
+# environment.
 import json
 import shlex
+import sys
 from pathlib import Path
 
 import yaml
+from snakemake.settings.types import DeploymentMethod
 
 #: The conda environment of every rule (the same packages as pyproject.toml).
 ENV = "../../environment.yml"
 
 #: Each section file lists the figures and claims of one part of the review.
 SECTIONS = sorted(Path(workflow.basedir, "workflow/report/sections").glob("*.yaml"))
+
+#: The interpreter of every step: the one Snakemake runs under (so that `.venv/bin/snakemake`
+#: works without activating the environment), or the `python` of the rule's conda environment
+#: when Snakemake deploys them (--software-deployment-method conda).
+PYTHON = (
+    "python"
+    if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
+    else shlex.quote(sys.executable)
+)
+
+#: The shell command of every rule: the step named like the rule, its NAME=PATH inputs and
+#: outputs, and its params as one JSON object (`step_rules()` supplies params.step, params.io).
+STEP = (
+    f"{PYTHON} -m mlreview {{params.step}} --threads {{threads}} {{params.io}}"
+    " --params {params.json:q} > {log:q} 2>&1"
+)
+
+
+def step_io(wildcards, input, output):
+    """`--input NAME=PATH ... --output NAME=PATH ...` of a rule's named files (a name holding a
+    list of files is repeated once per file and reaches the step as a list)."""
+
+    def pairs(files):
+        return " ".join(
+            shlex.quote(f"{name}={path}")
+            for name, value in files.items()
+            for path in ([value] if isinstance(value, str) else value)
+        )
+
+    parts = []
+    if len(input):
+        parts.append(f"--input {pairs(input)}")
+    if len(output):
+        parts.append(f"--output {pairs(output)}")
+    return " ".join(parts)
+
+
+def step_rules():
+    """Give each rule with the command `STEP` what follows from its name (the step to run, its file
+    arguments, a log and a benchmark file per job (logs/<rule>/<wildcards>.log), the conda
+    environment, and empty params when it has none); returns their names."""
+    names = []
+    for each in workflow.rules:
+        if each.shellcmd != STEP:
+            continue
+        stem = "_".join(f"{{{w}}}" for w in sorted(each.wildcard_names)) or each.name
+        each.log_modifier = each.benchmark_modifier = workflow.modifier.path_modifier
+        each.set_log(res(f"logs/{each.name}/{stem}.log"))
+        each.benchmark = res(f"benchmarks/{each.name}/{stem}.tsv")
+        each.set_params(step=each.name, io=step_io)
+        if "json" not in each.params.keys():
+            each.set_params(json="{}")
+        if not each.conda_env:
+            each.conda_env = ENV
+        names.append(each.name)
+    return names
 
 
 def res(path):
@@ -26,16 +91,6 @@ def compute_params(section):
     """A figure's params without its drawing-only `plot` settings, for compute rules:
     changing how a figure is drawn must never rerun the computation behind it."""
     return {k: v for k, v in section.items() if k != "plot"}
-
-
-def cli_pairs(name, paths):
-    """`NAME=PATH` arguments for a list of files (a repeated name reaches the step as a list)."""
-    return " ".join(shlex.quote(f"{name}={p}") for p in paths)
-
-
-def cli_named(files):
-    """`NAME=PATH` arguments for the named files of a rule's input."""
-    return " ".join(shlex.quote(f"{name}={path}") for name, path in files.items())
 
 
 def registry():
@@ -106,7 +161,14 @@ def all_metrics():
     return sorted({res(f"metrics/{name}.json") for name in names} | set(all_datasets()))
 
 
-# Params of the section rules: the config section of one figure, as its step expects it.
+wildcard_constraints:
+    fig="fig[0-9]{2}",
+
+
+# --- The params of each section's steps: its config, as the steps expect it ----------------------: each section's config, as its steps expect it ---------------
+
+
+# Section II (polynomial.smk)
 
 
 def polynomial_params(fig):
@@ -121,33 +183,25 @@ def polynomial_params(fig):
     }
 
 
+# Formula-only figures (analytic.smk)
+
+
+#: the figures of the KL divergences, one rule for both
+KL_FIGURES = ["fig69", "fig70"]
+
+
 def analytic_params(fig):
     """A figure of the `analytic` section; the KL figures also get the quadrature settings."""
     params = {**config["analytic"][fig], "figure": fig}
-    if ANALYTIC_STEPS[fig] == "kl-divergence":
+    if fig in KL_FIGURES:
         params["quadrature"] = config["analytic"]["quadrature"]
     return params
 
 
-def mnist_params():
-    return {
-        **compute_params(config["mnist"]),
-        "cache_dir": res("downloads/mnist"),
-        "mirror": config["data"]["mirror"],
-    }
+# Section VII (logistic_regression.smk)
 
 
-def susy_params(source):
-    if source == "uci":
-        return {
-            **config["susy"]["uci"],
-            "cache_dir": res("downloads/susy"),
-            "mirror": config["data"]["mirror"],
-        }
-    return config["susy"]["toy"]
-
-
-#: Parts of `logistic_regression.susy` that belong to one rule; the rest is shared.
+#: parts of `logistic_regression.susy` that belong to one rule; the rest is shared
 SUSY_LOGISTIC_PARTS = ("fits", "fig22", "fig23", "ablation", "fig25")
 
 
@@ -160,30 +214,21 @@ def susy_logistic_params(part, name=None):
     return {**shared, **compute_params(own)}
 
 
-def logistic_plot_params(fig):
-    """The config section a logistic-regression figure is drawn with."""
-    section = config["logistic_regression"]
-    parts = {"fig21": ("ising",), "fig27": ("mnist",)}
-    for key in parts.get(fig, ("susy", fig)):
-        section = section[key]
-    return section
+# Sections IX-X (deep_networks.smk)
 
-
-wildcard_constraints:
-    fig="fig[0-9]{2}",
-
-
-# Sections IX-X: deep networks. A grid cell's params hold the shared settings and its own
-# values, never the grid lists: adding a cell to a grid reruns that cell alone.
 
 #: settings every deep-network step receives
 DNN_SHARED = ("confidence", "eval_batch_size")
+
+
 #: the config keys that list a grid (or drive only the gather and the plot) per part
 DNN_GRID_KEYS = {
     "susy_dnn": ("sizes", "learning_rates", "claims"),
     "ising_dnn": ("hidden_units", "learning_rates", "claims"),
     "ising_cnn": ("depths",),
 }
+
+
 #: the network of the optimizer comparison is the one of Figs 37 and 38
 DNN_ARCHITECTURE = ("hidden", "activation", "dropout", "init")
 
@@ -202,78 +247,39 @@ def dnn_params(part, **cell):
     """A deep-network step: the shared settings, the part's compute settings (no grid lists,
     no plot settings) and the cell's own values; the Ising parts add the family's split.
     """
-    section = config["deep_networks"]
     own = {
         k: v
-        for k, v in compute_params(section[part]).items()
+        for k, v in compute_params(config["deep_networks"][part]).items()
         if k not in DNN_GRID_KEYS.get(part, ())
     }
-    split = section["ising"] if part.startswith("ising") else {}
-    return {**{k: section[k] for k in DNN_SHARED}, **split, **own, **cell}
+    split = config["deep_networks"]["ising"] if part.startswith("ising") else {}
+    return {
+        **{k: config["deep_networks"][k] for k in DNN_SHARED},
+        **split,
+        **own,
+        **cell,
+    }
 
 
 def dnn_gather_params(part):
     """A grid's gather step: its grid lists and claim settings."""
-    section = config["deep_networks"][part]
-    return {k: section[k] for k in DNN_GRID_KEYS[part]}
+    return {k: config["deep_networks"][part][k] for k in DNN_GRID_KEYS[part]}
 
 
 def mnist_optimizer_params(name):
     """One optimizer of the comparison, trained on the network of Figs 37 and 38."""
-    section = config["deep_networks"]
-    own = compute_params(section["mnist_optimizers"])
+    own = compute_params(config["deep_networks"]["mnist_optimizers"])
     training = {**own["training"], "optimizer": name, **own["settings"][name]}
     return {
-        **{k: section[k] for k in DNN_SHARED},
-        **{k: section["mnist_dnn"][k] for k in DNN_ARCHITECTURE},
+        **{k: config["deep_networks"][k] for k in DNN_SHARED},
+        **{k: config["deep_networks"]["mnist_dnn"][k] for k in DNN_ARCHITECTURE},
         **{k: own[k] for k in ("n_train", "folds", "fold_seed")},
         "training": training,
     }
 
 
-def dnn_plot_params(name):
-    """The drawing settings of a deep-network figure."""
-    section = config["deep_networks"]
-    if name in ("fig37", "fig38"):
-        return {"plot": section["mnist_dnn"]["plot"][name]}
-    parts = {
-        "fig40": "susy_dnn",
-        "fig41": "ising_dnn",
-        "fig45": "ising_cnn",
-        "mnist_optimizers": "mnist_optimizers",
-    }
-    return {"plot": section[parts[name]].get("plot", {})} if name in parts else {}
+# Sections XV-XVI (energy_based.smk)
 
-
-# Sections XV-XVI: energy-based models. Figs 66-68: a DBM per temperature on the Ising states.
-
-#: the keys of `energy_based.ising` that only the gather (claims) or the plots read: changing
-#: them never retrains a DBM
-EBM_ISING_GATHER_KEYS = ("figures", "threads", "c74", "c75", "plot")
-
-
-def ising_dbm_params(fig):
-    """One temperature's DBM: the shared settings and the figure's temperature."""
-    section = config["energy_based"]["ising"]
-    return {
-        **{k: v for k, v in section.items() if k not in EBM_ISING_GATHER_KEYS},
-        "temperature": section["figures"][fig],
-    }
-
-
-# Section XVII: variational autoencoders.
-
-
-def vae_plot_params(plot):
-    """The drawing settings of a VAE figure (its fit's `plot` section; none for the project
-    figures, which draw every fit)."""
-    parts = {"fig75": "mnist", "fig76": "mnist", "fig77": "ising", "fig78": "ising"}
-    part = parts.get(plot)
-    return {"plot": config["vae"][part]["plot"]} if part else {}
-
-
-# Sections XV-XVI: the MNIST energy-based models (Figs 60, 64, 65). Each step gets the shared
-# data settings and its own part only: retuning AIS or the samples never retrains a model.
 
 #: the data and split every MNIST energy-based step shares
 EBM_MNIST_DATA = (
@@ -284,31 +290,26 @@ EBM_MNIST_DATA = (
     "split_seed",
     "monitor",
 )
+
+
 #: the model settings every fit shares
 EBM_MNIST_FIT = ("n_hidden", "training")
 
 
-def ebm_mnist_section():
-    return config["energy_based"]["mnist"]
-
-
-def ebm_mnist_models():
-    """Every model in the review's order: the RBMs of `models`, then the DBM."""
-    return [*ebm_mnist_section()["models"], "dbm"]
-
-
 def ebm_mnist_data_params():
-    section = ebm_mnist_section()
-    return {k: section[k] for k in EBM_MNIST_DATA}
+    return {k: config["energy_based"]["mnist"][k] for k in EBM_MNIST_DATA}
 
 
 def ebm_mnist_fit_params(name):
     """One RBM (`name` in `models`) or the DBM (`dbm`): data, training and its own settings."""
-    section = ebm_mnist_section()
-    own = section["dbm"] if name == "dbm" else section["models"][name]
+    own = (
+        config["energy_based"]["mnist"]["dbm"]
+        if name == "dbm"
+        else config["energy_based"]["mnist"]["models"][name]
+    )
     return {
         **ebm_mnist_data_params(),
-        **{k: section[k] for k in EBM_MNIST_FIT},
+        **{k: config["energy_based"]["mnist"][k] for k in EBM_MNIST_FIT},
         **own,
         "name": name,
     }
@@ -316,28 +317,46 @@ def ebm_mnist_fit_params(name):
 
 def ebm_mnist_ais_params(name):
     """AIS of one model (the DBM also needs its mean-field sweeps for the likelihood bound)."""
-    section = ebm_mnist_section()
     extra = (
-        {"mean_field_iter": section["dbm"]["mean_field_iter"]} if name == "dbm" else {}
+        {"mean_field_iter": config["energy_based"]["mnist"]["dbm"]["mean_field_iter"]}
+        if name == "dbm"
+        else {}
     )
-    return {**ebm_mnist_data_params(), "ais": section["ais"], "name": name, **extra}
-
-
-def ebm_mnist_samples_params():
-    section = ebm_mnist_section()
     return {
         **ebm_mnist_data_params(),
-        "samples": section["samples"],
-        "models": ebm_mnist_models(),
-        "mean_field_iter": section["dbm"]["mean_field_iter"],
+        "ais": config["energy_based"]["mnist"]["ais"],
+        "name": name,
+        **extra,
     }
 
 
 def ebm_mnist_plot_params(model=None):
     extra = {"model": model} if model is not None else {}
     return {
-        "plot": ebm_mnist_section()["plot"],
+        "plot": config["energy_based"]["mnist"]["plot"],
         "models": ebm_mnist_models(),
         "dbm": "dbm",
         **extra,
     }
+
+
+#: the keys of `energy_based.ising` that only the gather (claims) or the plots read: changing
+#: them never retrains a DBM
+EBM_ISING_GATHER_KEYS = ("figures", "threads", "c74", "c75", "plot")
+
+
+def ising_dbm_params(fig):
+    """One temperature's DBM: the shared settings and the figure's temperature."""
+    return {
+        **{
+            k: v
+            for k, v in config["energy_based"]["ising"].items()
+            if k not in EBM_ISING_GATHER_KEYS
+        },
+        "temperature": config["energy_based"]["ising"]["figures"][fig],
+    }
+
+
+def ebm_mnist_models():
+    """Every MNIST model in the review's order: the RBMs of `models`, then the DBM."""
+    return [*config["energy_based"]["mnist"]["models"], "dbm"]

@@ -1,45 +1,42 @@
-# Downloaded data sets (spec 2.3, 2.4): MNIST and SUSY (or its physics stand-in), with
-# the figures that only display data (Figs 24, 26) and the SUSY feature histograms.
+# Downloaded data sets (spec 2.3, 2.4): MNIST and SUSY (or its physics stand-in), with the
+# figures that only display data (Figs 24, 26) and the SUSY feature histograms.
+# Code: mlreview.data.
 
 SUSY_SOURCE = config["susy"]["source"]
-#: the step that makes the SUSY file, per source
-SUSY_STEPS = {"uci": "susy-prepare", "toy": "susy-toy"}
+#: the data files every section reads
+MNIST = res("data/mnist.npz")
+SUSY = res("data/susy.parquet")
 
 
 rule mnist_prepare:
+    """MNIST: the four canonical IDX files fetched, checked (sha256) and converted."""
     output:
-        npz=res("data/mnist.npz"),
+        npz=MNIST,
         metrics=res("metrics/mnist.json"),
-    log:
-        res("logs/mnist_prepare/mnist.log"),
-    benchmark:
-        res("benchmarks/mnist_prepare/mnist.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=2000,
         runtime=30,
     params:
-        json=as_json({k: v for k, v in mnist_params().items() if k != "fig26"}),
+        json=as_json(
+            {
+                **compute_params(
+                    {k: v for k, v in config["mnist"].items() if k != "fig26"}
+                ),
+                "cache_dir": res("downloads/mnist"),
+                "mirror": config["data"]["mirror"],
+            }
+        ),
     shell:
-        "python -m mlreview mnist-prepare --output npz={output.npz:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule fig26_select:
+    """Fig 26: an example MNIST digit."""
     input:
-        npz=rules.mnist_prepare.output.npz,
+        npz=MNIST,
     output:
         data=res("data/fig26.npz"),
         metrics=res("metrics/fig26.json"),
-    log:
-        res("logs/fig26_select/fig26.log"),
-    benchmark:
-        res("benchmarks/fig26_select/fig26.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
@@ -54,124 +51,95 @@ rule fig26_select:
             }
         ),
     shell:
-        "python -m mlreview fig26-select --input npz={input.npz:q}"
-        " --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule fig26_plot:
+    """Fig 26: the digit with its grey scale."""
     input:
         data=rules.fig26_select.output.data,
     output:
         pdf=res("figures/fig26.pdf"),
         png=res("figures/fig26.png"),
-    log:
-        res("logs/fig26_plot/fig26.log"),
-    benchmark:
-        res("benchmarks/fig26_plot/fig26.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
     params:
         json=as_json(config["mnist"]["fig26"]),
     shell:
-        "python -m mlreview fig26-plot --input data={input.data:q}"
-        " --output pdf={output.pdf:q} png={output.png:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule susy_prepare:
+    """SUSY: the UCI file fetched and converted, or the physics stand-in generated."""
     output:
-        parquet=res("data/susy.parquet"),
+        parquet=SUSY,
         metrics=res("metrics/susy.json"),
-    log:
-        res("logs/susy_prepare/susy.log"),
-    benchmark:
-        res("benchmarks/susy_prepare/susy.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=4000,
         runtime=120,
     params:
-        step=SUSY_STEPS[SUSY_SOURCE],
-        json=as_json(susy_params(SUSY_SOURCE)),
+        json=as_json(
+            {
+                **config["susy"][SUSY_SOURCE],
+                "source": SUSY_SOURCE,
+                **(
+                    {
+                        "cache_dir": res("downloads/susy"),
+                        "mirror": config["data"]["mirror"],
+                    }
+                    if SUSY_SOURCE == "uci"
+                    else {}
+                ),
+            }
+        ),
     shell:
-        "python -m mlreview {params.step} --output parquet={output.parquet:q}"
-        " metrics={output.metrics:q} --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule fig24_select:
+    """Fig 24: leading vs sub-leading lepton pT of test events."""
     input:
-        parquet=rules.susy_prepare.output.parquet,
+        parquet=SUSY,
     output:
         data=res("data/fig24.npz"),
         metrics=res("metrics/fig24.json"),
-    log:
-        res("logs/fig24_select/fig24.log"),
-    benchmark:
-        res("benchmarks/fig24_select/fig24.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=4000,
         runtime=10,
     params:
         json=as_json(compute_params(config["susy"]["fig24"])),
     shell:
-        "python -m mlreview fig24-select --input parquet={input.parquet:q}"
-        " --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule fig24_plot:
+    """Fig 24: the scatter of signal and background."""
     input:
         data=rules.fig24_select.output.data,
     output:
         pdf=res("figures/fig24.pdf"),
         png=res("figures/fig24.png"),
-    log:
-        res("logs/fig24_plot/fig24.log"),
-    benchmark:
-        res("benchmarks/fig24_plot/fig24.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
     params:
         json=as_json(config["susy"]["fig24"]),
     shell:
-        "python -m mlreview fig24-plot --input data={input.data:q}"
-        " --output pdf={output.pdf:q} png={output.png:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule susy_features_plot:
+    """Project figure susy_features: signal vs background histograms of the 18 features."""
     input:
-        parquet=rules.susy_prepare.output.parquet,
+        parquet=SUSY,
     output:
         pdf=res("figures/susy_features.pdf"),
         png=res("figures/susy_features.png"),
-    log:
-        res("logs/susy_features_plot/susy_features.log"),
-    benchmark:
-        res("benchmarks/susy_features_plot/susy_features.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=4000,
         runtime=10,
     params:
         json=as_json(config["susy"]["features_plot"]),
     shell:
-        "python -m mlreview susy-features-plot --input parquet={input.parquet:q}"
-        " --output pdf={output.pdf:q} png={output.png:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP

@@ -1,29 +1,14 @@
 # Sections IX-X: deep neural networks and CNNs (PyTorch). MNIST: Figs 37, 38, the optimizer
 # comparison and a CNN; SUSY: Fig 40; Ising phases: Figs 41 and 45. Every cell of a grid (and
 # every optimizer, every CNN depth) is its own job, so a cluster runs them in parallel and a
-# changed cell reruns alone; a gather job assembles each grid.
+# changed cell reruns alone; a gather job assembles each grid. A cell's params hold the shared
+# settings and its own values, never the grid lists: adding a cell reruns that cell alone.
+# Code: mlreview.sections.deep_networks (models and the training loop: mlreview.nn).
 
-#: figure -> the step drawing it
-DNN_PLOTS = {
-    "fig37": "network-history-plot",
-    "fig38": "network-history-plot",
-    "fig40": "susy-dnn-plot",
-    "fig41": "ising-dnn-plot",
-    "fig45": "ising-cnn-plot",
-    "mnist_optimizers": "mnist-optimizers-plot",
-    "mnist_cnn": "mnist-cnn-plot",
-}
-#: figure -> the file it is drawn from
-DNN_DATA = {
-    "fig37": res("deep_networks/mnist_dnn.npz"),
-    "fig38": res("deep_networks/mnist_dnn.npz"),
-    "fig40": res("deep_networks/fig40.npz"),
-    "fig41": res("deep_networks/fig41.npz"),
-    "fig45": res("deep_networks/fig45.npz"),
-    "mnist_optimizers": res("deep_networks/mnist_optimizers.npz"),
-    "mnist_cnn": res("deep_networks/mnist_cnn.npz"),
-}
-DNN_OPTIMIZERS = config["deep_networks"]["mnist_optimizers"]["compared"]
+DNN = config["deep_networks"]
+
+
+DNN_OPTIMIZERS = DNN["mnist_optimizers"]["compared"]
 SUSY_DNN_SIZES = grid_labels("susy_dnn", "sizes")
 SUSY_DNN_LRS = grid_labels("susy_dnn", "learning_rates")
 ISING_DNN_HIDDEN = grid_labels("ising_dnn", "hidden_units")
@@ -32,18 +17,12 @@ ISING_CNN_DEPTHS = grid_labels("ising_cnn", "depths")
 
 
 rule mnist_dnn_fit:
+    """Figs 37, 38: the network 784-100-400-400-50-10 on MNIST, per-epoch history."""
     input:
-        npz=rules.mnist_prepare.output.npz,
+        npz=MNIST,
     output:
         data=res("deep_networks/mnist_dnn.npz"),
         metrics=res("metrics/mnist_dnn.json"),
-    log:
-        res("logs/mnist_dnn_fit/mnist_dnn.log"),
-    benchmark:
-        res("benchmarks/mnist_dnn_fit/mnist_dnn.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=3000,
         runtime=30,
@@ -51,25 +30,17 @@ rule mnist_dnn_fit:
     params:
         json=as_json(dnn_params("mnist_dnn")),
     shell:
-        "python -m mlreview mnist-dnn --threads {threads} --input npz={input.npz:q}"
-        " --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule mnist_optimizer_cv:
+    """Project figure mnist_optimizers: one optimizer, cross-validated."""
     input:
-        npz=rules.mnist_prepare.output.npz,
+        npz=MNIST,
     output:
         metrics=res("deep_networks/mnist_optimizers/{optimizer}.json"),
-    log:
-        res("logs/mnist_optimizer_cv/{optimizer}.log"),
-    benchmark:
-        res("benchmarks/mnist_optimizer_cv/{optimizer}.tsv")
     wildcard_constraints:
         optimizer="|".join(DNN_OPTIMIZERS),
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=3000,
         runtime=30,
@@ -77,11 +48,11 @@ rule mnist_optimizer_cv:
     params:
         json=lambda w: as_json(mnist_optimizer_params(w.optimizer)),
     shell:
-        "python -m mlreview mnist-optimizer-cv --threads {threads} --input npz={input.npz:q}"
-        " --output metrics={output.metrics:q} --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule mnist_optimizers_gather:
+    """Project figure mnist_optimizers: every optimizer's accuracy."""
     input:
         cells=expand(
             res("deep_networks/mnist_optimizers/{optimizer}.json"),
@@ -90,40 +61,22 @@ rule mnist_optimizers_gather:
     output:
         data=res("deep_networks/mnist_optimizers.npz"),
         metrics=res("metrics/mnist_optimizers.json"),
-    log:
-        res("logs/mnist_optimizers_gather/mnist_optimizers.log"),
-    benchmark:
-        res("benchmarks/mnist_optimizers_gather/mnist_optimizers.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=500,
         runtime=5,
     params:
-        cells=lambda w, input: cli_pairs("cells", input.cells),
-        json=as_json(
-            {"compared": config["deep_networks"]["mnist_optimizers"]["compared"]}
-        ),
+        json=as_json({"compared": DNN_OPTIMIZERS}),
     shell:
-        "python -m mlreview mnist-optimizers --input {params.cells}"
-        " --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule mnist_cnn_fit:
+    """Project figure mnist_cnn: a small CNN on MNIST."""
     input:
-        npz=rules.mnist_prepare.output.npz,
+        npz=MNIST,
     output:
         data=res("deep_networks/mnist_cnn.npz"),
         metrics=res("metrics/mnist_cnn.json"),
-    log:
-        res("logs/mnist_cnn_fit/mnist_cnn.log"),
-    benchmark:
-        res("benchmarks/mnist_cnn_fit/mnist_cnn.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=3000,
         runtime=60,
@@ -131,26 +84,18 @@ rule mnist_cnn_fit:
     params:
         json=as_json(dnn_params("mnist_cnn")),
     shell:
-        "python -m mlreview mnist-cnn --threads {threads} --input npz={input.npz:q}"
-        " --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule susy_dnn_cell:
+    """Fig 40: one (data-set size, learning rate) cell of the SUSY network."""
     input:
-        parquet=rules.susy_prepare.output.parquet,
+        parquet=SUSY,
     output:
         metrics=res("deep_networks/fig40/D{size}_lr{lr}.json"),
-    log:
-        res("logs/susy_dnn_cell/D{size}_lr{lr}.log"),
-    benchmark:
-        res("benchmarks/susy_dnn_cell/D{size}_lr{lr}.tsv")
     wildcard_constraints:
         size="|".join(SUSY_DNN_SIZES),
         lr="|".join(SUSY_DNN_LRS),
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=2000,
         runtime=20,
@@ -160,11 +105,11 @@ rule susy_dnn_cell:
             dnn_params("susy_dnn", size=SUSY_DNN_SIZES[w.size], lr=SUSY_DNN_LRS[w.lr])
         ),
     shell:
-        "python -m mlreview susy-dnn-cell --threads {threads} --input parquet={input.parquet:q}"
-        " --output metrics={output.metrics:q} --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule susy_dnn_grid:
+    """Fig 40: the grid of test accuracies."""
     input:
         cells=expand(
             res("deep_networks/fig40/D{size}_lr{lr}.json"),
@@ -174,40 +119,24 @@ rule susy_dnn_grid:
     output:
         data=res("deep_networks/fig40.npz"),
         metrics=res("metrics/fig40.json"),
-    log:
-        res("logs/susy_dnn_grid/fig40.log"),
-    benchmark:
-        res("benchmarks/susy_dnn_grid/fig40.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=500,
         runtime=5,
     params:
-        cells=lambda w, input: cli_pairs("cells", input.cells),
         json=as_json(dnn_gather_params("susy_dnn")),
     shell:
-        "python -m mlreview susy-dnn-grid --input {params.cells}"
-        " --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule ising_dnn_cell:
+    """Fig 41: one (hidden neurons, learning rate) cell on the Ising phases."""
     input:
-        dataset=rules.ising2d_assemble.output.dataset,
+        dataset=ISING2D,
     output:
         metrics=res("deep_networks/fig41/N{hidden}_lr{lr}.json"),
-    log:
-        res("logs/ising_dnn_cell/N{hidden}_lr{lr}.log"),
-    benchmark:
-        res("benchmarks/ising_dnn_cell/N{hidden}_lr{lr}.tsv")
     wildcard_constraints:
         hidden="|".join(ISING_DNN_HIDDEN),
         lr="|".join(ISING_DNN_LRS),
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
@@ -221,11 +150,11 @@ rule ising_dnn_cell:
             )
         ),
     shell:
-        "python -m mlreview ising-dnn-cell --threads {threads} --input dataset={input.dataset:q}"
-        " --output metrics={output.metrics:q} --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule ising_dnn_grid:
+    """Fig 41: the grid of train, test and critical accuracies."""
     input:
         cells=expand(
             res("deep_networks/fig41/N{hidden}_lr{lr}.json"),
@@ -235,39 +164,23 @@ rule ising_dnn_grid:
     output:
         data=res("deep_networks/fig41.npz"),
         metrics=res("metrics/fig41.json"),
-    log:
-        res("logs/ising_dnn_grid/fig41.log"),
-    benchmark:
-        res("benchmarks/ising_dnn_grid/fig41.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=500,
         runtime=5,
     params:
-        cells=lambda w, input: cli_pairs("cells", input.cells),
         json=as_json(dnn_gather_params("ising_dnn")),
     shell:
-        "python -m mlreview ising-dnn-grid --input {params.cells}"
-        " --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule ising_cnn_depth:
+    """Fig 45: the one-layer CNN with one number of filters on the Ising phases."""
     input:
-        dataset=rules.ising2d_assemble.output.dataset,
+        dataset=ISING2D,
     output:
         metrics=res("deep_networks/fig45/D{depth}.json"),
-    log:
-        res("logs/ising_cnn_depth/D{depth}.log"),
-    benchmark:
-        res("benchmarks/ising_cnn_depth/D{depth}.tsv")
     wildcard_constraints:
         depth="|".join(ISING_CNN_DEPTHS),
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
@@ -275,57 +188,116 @@ rule ising_cnn_depth:
     params:
         json=lambda w: as_json(dnn_params("ising_cnn", depth=ISING_CNN_DEPTHS[w.depth])),
     shell:
-        "python -m mlreview ising-cnn-depth --threads {threads} --input dataset={input.dataset:q}"
-        " --output metrics={output.metrics:q} --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule ising_cnn_gather:
+    """Fig 45: test and critical accuracy against the number of filters."""
     input:
         cells=expand(res("deep_networks/fig45/D{depth}.json"), depth=ISING_CNN_DEPTHS),
     output:
         data=res("deep_networks/fig45.npz"),
         metrics=res("metrics/fig45.json"),
-    log:
-        res("logs/ising_cnn_gather/fig45.log"),
-    benchmark:
-        res("benchmarks/ising_cnn_gather/fig45.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=500,
         runtime=5,
     params:
-        cells=lambda w, input: cli_pairs("cells", input.cells),
         json=as_json(dnn_gather_params("ising_cnn")),
     shell:
-        "python -m mlreview ising-cnn-depths --input {params.cells}"
-        " --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
-rule deep_networks_plot:
+rule mnist_dnn_plot:
+    """Figs 37 (accuracy) and 38 (loss) per epoch."""
     input:
-        data=lambda w: DNN_DATA[w.plot],
+        data=rules.mnist_dnn_fit.output.data,
     output:
-        pdf=res("figures/{plot}.pdf"),
-        png=res("figures/{plot}.png"),
-    log:
-        res("logs/deep_networks_plot/{plot}.log"),
-    benchmark:
-        res("benchmarks/deep_networks_plot/{plot}.tsv")
+        pdf=res("figures/{fig}.pdf"),
+        png=res("figures/{fig}.png"),
     wildcard_constraints:
-        plot="|".join(DNN_PLOTS),
-    conda:
-        ENV
-    threads: 1
+        fig="fig37|fig38",
     resources:
         mem_mb=1000,
         runtime=5,
     params:
-        step=lambda w: DNN_PLOTS[w.plot],
-        json=lambda w: as_json(dnn_plot_params(w.plot)),
+        json=lambda w: as_json({"plot": DNN["mnist_dnn"]["plot"][w.fig]}),
     shell:
-        "python -m mlreview {params.step} --input data={input.data:q}"
-        " --output pdf={output.pdf:q} png={output.png:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
+
+
+rule mnist_optimizers_plot:
+    """Project figure mnist_optimizers: cross-validated accuracy per optimizer."""
+    input:
+        data=rules.mnist_optimizers_gather.output.data,
+    output:
+        pdf=res("figures/mnist_optimizers.pdf"),
+        png=res("figures/mnist_optimizers.png"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        json=as_json({"plot": DNN["mnist_optimizers"].get("plot", {})}),
+    shell:
+        STEP
+
+
+rule mnist_cnn_plot:
+    """Project figure mnist_cnn: test accuracy per epoch."""
+    input:
+        data=rules.mnist_cnn_fit.output.data,
+    output:
+        pdf=res("figures/mnist_cnn.pdf"),
+        png=res("figures/mnist_cnn.png"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    shell:
+        STEP
+
+
+rule fig40_plot:
+    """Fig 40: heat map of the SUSY test accuracy."""
+    input:
+        data=rules.susy_dnn_grid.output.data,
+    output:
+        pdf=res("figures/fig40.pdf"),
+        png=res("figures/fig40.png"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        json=as_json({"plot": DNN["susy_dnn"].get("plot", {})}),
+    shell:
+        STEP
+
+
+rule fig41_plot:
+    """Fig 41: heat maps of the Ising accuracies."""
+    input:
+        data=rules.ising_dnn_grid.output.data,
+    output:
+        pdf=res("figures/fig41.pdf"),
+        png=res("figures/fig41.png"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        json=as_json({"plot": DNN["ising_dnn"].get("plot", {})}),
+    shell:
+        STEP
+
+
+rule fig45_plot:
+    """Fig 45: test and critical accuracy of the CNN against depth."""
+    input:
+        data=rules.ising_cnn_gather.output.data,
+    output:
+        pdf=res("figures/fig45.pdf"),
+        png=res("figures/fig45.png"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        json=as_json({"plot": DNN["ising_cnn"].get("plot", {})}),
+    shell:
+        STEP

@@ -1,101 +1,101 @@
-# Section XII: dimensional reduction and data visualisation - PCA of the Ising states
-# (Fig 51), four views of a Gaussian mixture (Fig 53), MNIST by PCA and t-SNE (Fig 54).
+# Section XII: dimensional reduction and data visualisation - PCA of the Ising states (Fig 51),
+# four views of a Gaussian mixture (Fig 53), MNIST by PCA and t-SNE (Fig 54).
+# Code: mlreview.sections.dimensionality_reduction.
 
-#: figures of this section (each drawn by the step "<fig>-plot")
-DIMENSIONALITY_REDUCTION_FIGURES = ["fig51", "fig53", "fig54"]
+DIMRED = config["dimensionality_reduction"]
 
 
 rule ising_pca:
+    """Fig 51: PCA of the Ising states of every temperature."""
     input:
-        dataset=rules.ising2d_assemble.output.dataset,
+        dataset=ISING2D,
     output:
         data=res("dimensionality_reduction/fig51.npz"),
         metrics=res("metrics/fig51.json"),
-    log:
-        res("logs/ising_pca/fig51.log"),
-    benchmark:
-        res("benchmarks/ising_pca/fig51.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=4000,
         runtime=10,
     params:
-        json=as_json(compute_params(config["dimensionality_reduction"]["fig51"])),
+        json=as_json(compute_params(DIMRED["fig51"])),
     shell:
-        "python -m mlreview ising-pca --input dataset={input.dataset:q}"
-        " --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule gaussian_mixture_views:
+    """Fig 53: a Gaussian mixture in 40 D seen raw, by random projection, PCA and t-SNE."""
     output:
         data=res("dimensionality_reduction/fig53.npz"),
         metrics=res("metrics/fig53.json"),
-    log:
-        res("logs/gaussian_mixture_views/fig53.log"),
-    benchmark:
-        res("benchmarks/gaussian_mixture_views/fig53.tsv")
-    conda:
-        ENV
-    threads: config["dimensionality_reduction"]["fig53"]["threads"]
+    threads: DIMRED["fig53"]["threads"]
     resources:
         mem_mb=2000,
         runtime=10,
     params:
-        json=as_json(compute_params(config["dimensionality_reduction"]["fig53"])),
+        json=as_json(compute_params(DIMRED["fig53"])),
     shell:
-        "python -m mlreview gaussian-mixture-views --threads {threads}"
-        " --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule mnist_embed:
+    """Fig 54: MNIST by PCA and by t-SNE (after PCA to 40 D, and on the raw pixels)."""
     input:
-        npz=rules.mnist_prepare.output.npz,
+        npz=MNIST,
     output:
         data=res("dimensionality_reduction/fig54.npz"),
         metrics=res("metrics/fig54.json"),
-    log:
-        res("logs/mnist_embed/fig54.log"),
-    benchmark:
-        res("benchmarks/mnist_embed/fig54.tsv")
-    conda:
-        ENV
-    threads: config["dimensionality_reduction"]["fig54"]["threads"]
+    threads: DIMRED["fig54"]["threads"]
     resources:
         mem_mb=6000,
         runtime=60,
     params:
-        json=as_json(compute_params(config["dimensionality_reduction"]["fig54"])),
+        json=as_json(compute_params(DIMRED["fig54"])),
     shell:
-        "python -m mlreview mnist-embed --threads {threads} --input npz={input.npz:q}"
-        " --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
-rule dimensionality_reduction_plot:
+rule fig51_plot:
+    """Fig 51: PC1 vs PC2 by temperature, the spectrum and the PC1 loadings."""
     input:
-        data=res("dimensionality_reduction/{fig}.npz"),
+        data=rules.ising_pca.output.data,
     output:
-        pdf=res("figures/{fig}.pdf"),
-        png=res("figures/{fig}.png"),
-    log:
-        res("logs/dimensionality_reduction_plot/{fig}.log"),
-    benchmark:
-        res("benchmarks/dimensionality_reduction_plot/{fig}.tsv")
-    wildcard_constraints:
-        fig="|".join(DIMENSIONALITY_REDUCTION_FIGURES),
-    conda:
-        ENV
-    threads: 1
+        pdf=res("figures/fig51.pdf"),
+        png=res("figures/fig51.png"),
     resources:
         mem_mb=2000,
         runtime=5,
     params:
-        json=lambda w: as_json(config["dimensionality_reduction"][w.fig]),
+        json=as_json(DIMRED["fig51"]),
     shell:
-        "python -m mlreview {wildcards.fig}-plot --input data={input.data:q}"
-        " --output pdf={output.pdf:q} png={output.png:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
+
+
+rule fig53_plot:
+    """Fig 53: the four views of the mixture."""
+    input:
+        data=rules.gaussian_mixture_views.output.data,
+    output:
+        pdf=res("figures/fig53.pdf"),
+        png=res("figures/fig53.png"),
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    params:
+        json=as_json(DIMRED["fig53"]),
+    shell:
+        STEP
+
+
+rule fig54_plot:
+    """Fig 54: the MNIST embeddings coloured by digit."""
+    input:
+        data=rules.mnist_embed.output.data,
+    output:
+        pdf=res("figures/fig54.pdf"),
+        png=res("figures/fig54.png"),
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    params:
+        json=as_json(DIMRED["fig54"]),
+    shell:
+        STEP

@@ -1,238 +1,28 @@
-# Sections XV-XVI: energy-based models. The exact-likelihood studies (project figures
-# rbm_likelihood and rbm_ising_kl) use models small enough that log Z is exact.
+# Sections XV-XVI: energy-based models, on the machinery of mlreview.ebm.
+# Code: mlreview.sections.energy_based. The torch rules can use a GPU and declare `gpu=0`: none
+# is requested unless a profile raises it; the config's `device` picks the device the code uses.
 
-#: project figure -> its config section under `energy_based.exact` (the steps:
-#: "<name with dashes>" and "<name with dashes>-plot")
-EBM_EXACT_SECTIONS = {"rbm_likelihood": "likelihood", "rbm_ising_kl": "ising"}
-EBM_EXACT = config["energy_based"]["exact"]
-# The torch rules can use a GPU and declare `gpu=0`: none is requested unless a profile
-# raises it; the config's `device` picks the device the code uses.
-
-
-rule rbm_likelihood:
-    input:
-        npz=rules.mnist_prepare.output.npz,
-    output:
-        data=res("energy_based/rbm_likelihood.npz"),
-        metrics=res("metrics/rbm_likelihood.json"),
-    log:
-        res("logs/rbm_likelihood/rbm_likelihood.log"),
-    benchmark:
-        res("benchmarks/rbm_likelihood/rbm_likelihood.tsv")
-    conda:
-        ENV
-    threads: 1
-    resources:
-        mem_mb=3000,
-        runtime=30,
-        gpu=0,
-    params:
-        json=as_json(compute_params(EBM_EXACT["likelihood"])),
-    shell:
-        "python -m mlreview rbm-likelihood --threads {threads} --input npz={input.npz:q}"
-        " --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
-
-
-rule rbm_ising_kl:
-    output:
-        data=res("energy_based/rbm_ising_kl.npz"),
-        metrics=res("metrics/rbm_ising_kl.json"),
-    log:
-        res("logs/rbm_ising_kl/rbm_ising_kl.log"),
-    benchmark:
-        res("benchmarks/rbm_ising_kl/rbm_ising_kl.tsv")
-    conda:
-        ENV
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=30,
-        gpu=0,
-    params:
-        json=as_json(compute_params(EBM_EXACT["ising"])),
-    shell:
-        "python -m mlreview rbm-ising-kl --threads {threads}"
-        " --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
-
-
-rule ebm_exact_plot:
-    input:
-        data=res("energy_based/{name}.npz"),
-    output:
-        pdf=res("figures/{name}.pdf"),
-        png=res("figures/{name}.png"),
-    log:
-        res("logs/ebm_exact_plot/{name}.log"),
-    benchmark:
-        res("benchmarks/ebm_exact_plot/{name}.tsv")
-    wildcard_constraints:
-        name="|".join(EBM_EXACT_SECTIONS),
-    conda:
-        ENV
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
-    params:
-        step=lambda w: w.name.replace("_", "-"),
-        json=lambda w: as_json(EBM_EXACT[EBM_EXACT_SECTIONS[w.name]]),
-    shell:
-        "python -m mlreview {params.step}-plot --input data={input.data:q}"
-        " --output pdf={output.pdf:q} png={output.png:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
-
-
-# --- Figs 66-68: a deep Boltzmann machine per temperature on the 40 x 40 Ising states ----------
-# (mlreview.sections.energy_based.ising): one training job per figure (temperature), a gather job with
-# the physical observables of all temperatures and the claims C74, C75, and the drawings. The
-# torch rules can use a GPU and declare `gpu=0`; the config's `device` picks the device.
-
-#: figure -> temperature
-EBM_ISING = config["energy_based"]["ising"]
-EBM_ISING_FIGURES = list(EBM_ISING["figures"])
-
-
-rule ising_dbm_fit:
-    input:
-        dataset=rules.ising2d_assemble.output.dataset,
-    output:
-        model=res("energy_based/ising_dbm/{fig}_dbm.npz"),
-        data=res("energy_based/ising_dbm/{fig}.npz"),
-        metrics=res("metrics/{fig}.json"),
-    log:
-        res("logs/ising_dbm_fit/{fig}.log"),
-    benchmark:
-        res("benchmarks/ising_dbm_fit/{fig}.tsv")
-    wildcard_constraints:
-        fig="|".join(EBM_ISING_FIGURES),
-    conda:
-        ENV
-    threads: EBM_ISING["threads"]
-    resources:
-        mem_mb=2000,
-        runtime=60,
-        gpu=0,
-    params:
-        json=lambda w: as_json(ising_dbm_params(w.fig)),
-    shell:
-        "python -m mlreview ising-dbm --threads {threads} --input dataset={input.dataset:q}"
-        " --output model={output.model:q} data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
-
-
-rule ising_dbm_observables:
-    input:
-        data=expand(res("energy_based/ising_dbm/{fig}.npz"), fig=EBM_ISING_FIGURES),
-        models=expand(
-            res("energy_based/ising_dbm/{fig}_dbm.npz"), fig=EBM_ISING_FIGURES
-        ),
-    output:
-        summary=res("energy_based/ising_dbm_observables.npz"),
-        metrics=res("metrics/ising_dbm_observables.json"),
-    log:
-        res("logs/ising_dbm_observables/ising_dbm_observables.log"),
-    benchmark:
-        res("benchmarks/ising_dbm_observables/ising_dbm_observables.tsv")
-    conda:
-        ENV
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
-    params:
-        data=lambda w, input: " ".join(
-            [cli_pairs("data", input.data), cli_pairs("models", input.models)]
-        ),
-        json=as_json(compute_params(EBM_ISING)),
-    shell:
-        "python -m mlreview ising-dbm-observables --input {params.data}"
-        " --output summary={output.summary:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
-
-
-rule ising_dbm_plot:
-    input:
-        data=res("energy_based/ising_dbm/{fig}.npz"),
-    output:
-        pdf=res("figures/{fig}.pdf"),
-        png=res("figures/{fig}.png"),
-    log:
-        res("logs/ising_dbm_plot/{fig}.log"),
-    benchmark:
-        res("benchmarks/ising_dbm_plot/{fig}.tsv")
-    wildcard_constraints:
-        fig="|".join(EBM_ISING_FIGURES),
-    conda:
-        ENV
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
-    params:
-        json=lambda w: as_json({"plot": EBM_ISING["plot"]}),
-    shell:
-        "python -m mlreview ising-dbm-plot --input data={input.data:q}"
-        " --output pdf={output.pdf:q} png={output.png:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
-
-
-rule ising_dbm_observables_plot:
-    input:
-        summary=rules.ising_dbm_observables.output.summary,
-    output:
-        pdf=res("figures/ising_dbm_observables.pdf"),
-        png=res("figures/ising_dbm_observables.png"),
-    log:
-        res("logs/ising_dbm_observables_plot/ising_dbm_observables.log"),
-    benchmark:
-        res("benchmarks/ising_dbm_observables_plot/ising_dbm_observables.tsv")
-    conda:
-        ENV
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
-    params:
-        json=lambda w: as_json(
-            {"plot": EBM_ISING["plot"], "histogram_bins": EBM_ISING["histogram_bins"]}
-        ),
-    shell:
-        "python -m mlreview ising-dbm-observables-plot --input summary={input.summary:q}"
-        " --output pdf={output.pdf:q} png={output.png:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
-
+EBM = config["energy_based"]
 
 # -- MNIST: Figs 60, 64, 65, the weight filters and the free-energy figure ----------------------
 # Three RBMs ("Hopfield" with Gaussian hidden units, Bernoulli, Bernoulli with L1) and a DBM
 # whose first layer is the RBM with L1 (spec Fig 60: "first train an RBM v-h1 as in model 3");
 # AIS log Z per model; one step draws reconstructions, fantasy particles and denoised digits of
-# all four and collects their metrics. The torch rules declare `gpu=0` (none requested unless a
-# profile raises it); the config's `device` picks the device the code uses.
+# all four and collects their metrics. Each step gets the shared data settings and its own part
+# only: retuning AIS or the samples never retrains a model.
 
-#: figure -> the step drawing it from the samples file
-EBM_MNIST_PLOTS = {
-    "fig60": "ebm-fig60-plot",
-    "fig64": "ebm-fig64-plot",
-    "fig65": "ebm-fig65-plot",
-}
-EBM_MNIST = config["energy_based"]["mnist"]
+EBM_MNIST = EBM["mnist"]
+#: every model in the review's order: the RBMs of `models`, then the DBM
+EBM_MNIST_MODELS = ebm_mnist_models()
 
 
 rule ebm_digit_classifier:
+    """Figs 64, 65: the fixed digit classifier, on binarised digits like the samples."""
     input:
-        npz=rules.mnist_prepare.output.npz,
+        npz=MNIST,
     output:
         data=res("energy_based/digit_classifier.npz"),
         metrics=res("metrics/ebm_digit_classifier.json"),
-    log:
-        res("logs/ebm_digit_classifier/ebm_digit_classifier.log"),
-    benchmark:
-        res("benchmarks/ebm_digit_classifier/ebm_digit_classifier.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=4000,
         runtime=20,
@@ -244,26 +34,18 @@ rule ebm_digit_classifier:
             }
         ),
     shell:
-        "python -m mlreview mnist-softmax --threads {threads} --input npz={input.npz:q}"
-        " --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule ebm_mnist_fit:
+    """Figs 60, 64, 65: one RBM with 200 hidden units on binarised MNIST, by PCD."""
     input:
-        npz=rules.mnist_prepare.output.npz,
+        npz=MNIST,
     output:
         data=res("energy_based/mnist/{model}.npz"),
         metrics=res("metrics/ebm_mnist_fit_{model}.json"),
-    log:
-        res("logs/ebm_mnist_fit/{model}.log"),
-    benchmark:
-        res("benchmarks/ebm_mnist_fit/{model}.tsv")
     wildcard_constraints:
         model="|".join(EBM_MNIST["models"]),
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=3000,
         runtime=30,
@@ -271,25 +53,17 @@ rule ebm_mnist_fit:
     params:
         json=lambda w: as_json(ebm_mnist_fit_params(w.model)),
     shell:
-        "python -m mlreview ebm-mnist-fit --threads {threads} --input npz={input.npz:q}"
-        " --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule ebm_mnist_dbm_fit:
+    """Figs 60, 64, 65: the DBM 784-200-200 on top of the RBM with L1."""
     input:
-        npz=rules.mnist_prepare.output.npz,
+        npz=MNIST,
         first=res(f"energy_based/mnist/{EBM_MNIST['dbm']['first_layer']}.npz"),
     output:
         data=res("energy_based/mnist/dbm.npz"),
         metrics=res("metrics/ebm_mnist_fit_dbm.json"),
-    log:
-        res("logs/ebm_mnist_dbm_fit/dbm.log"),
-    benchmark:
-        res("benchmarks/ebm_mnist_dbm_fit/dbm.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=3000,
         runtime=60,
@@ -297,26 +71,18 @@ rule ebm_mnist_dbm_fit:
     params:
         json=as_json(ebm_mnist_fit_params("dbm")),
     shell:
-        "python -m mlreview ebm-mnist-dbm --threads {threads} --input npz={input.npz:q}"
-        " first={input.first:q} --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule ebm_mnist_ais:
+    """Fig 60: the AIS log-likelihood of one model."""
     input:
-        npz=rules.mnist_prepare.output.npz,
+        npz=MNIST,
         model=res("energy_based/mnist/{model}.npz"),
     output:
         metrics=res("metrics/ebm_mnist_ais_{model}.json"),
-    log:
-        res("logs/ebm_mnist_ais/{model}.log"),
-    benchmark:
-        res("benchmarks/ebm_mnist_ais/{model}.tsv")
     wildcard_constraints:
-        model="|".join(ebm_mnist_models()),
-    conda:
-        ENV
-    threads: 1
+        model="|".join(EBM_MNIST_MODELS),
     resources:
         mem_mb=3000,
         runtime=30,
@@ -324,117 +90,267 @@ rule ebm_mnist_ais:
     params:
         json=lambda w: as_json(ebm_mnist_ais_params(w.model)),
     shell:
-        "python -m mlreview ebm-mnist-ais --threads {threads} --input npz={input.npz:q}"
-        " model={input.model:q} --output metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule ebm_mnist_samples:
+    """Figs 60, 64, 65: reconstructions, fantasy particles and denoised digits of all models."""
     input:
-        npz=rules.mnist_prepare.output.npz,
+        npz=MNIST,
         classifier=rules.ebm_digit_classifier.output.data,
-        models=expand(res("energy_based/mnist/{model}.npz"), model=ebm_mnist_models()),
-        fits=expand(res("metrics/ebm_mnist_fit_{model}.json"), model=ebm_mnist_models()),
-        ais=expand(res("metrics/ebm_mnist_ais_{model}.json"), model=ebm_mnist_models()),
+        models=expand(res("energy_based/mnist/{model}.npz"), model=EBM_MNIST_MODELS),
+        fits=expand(res("metrics/ebm_mnist_fit_{model}.json"), model=EBM_MNIST_MODELS),
+        ais=expand(res("metrics/ebm_mnist_ais_{model}.json"), model=EBM_MNIST_MODELS),
     output:
         data=res("energy_based/mnist/samples.npz"),
         metrics=res("metrics/ebm_mnist.json"),
-    log:
-        res("logs/ebm_mnist_samples/ebm_mnist.log"),
-    benchmark:
-        res("benchmarks/ebm_mnist_samples/ebm_mnist.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=3000,
         runtime=20,
         gpu=0,
     params:
-        json=as_json(ebm_mnist_samples_params()),
-        models=lambda w, input: cli_pairs("models", input.models),
-        fits=lambda w, input: cli_pairs("fits", input.fits),
-        ais=lambda w, input: cli_pairs("ais", input.ais),
+        json=as_json(
+            {
+                **ebm_mnist_data_params(),
+                "samples": EBM_MNIST["samples"],
+                "models": EBM_MNIST_MODELS,
+                "mean_field_iter": EBM_MNIST["dbm"]["mean_field_iter"],
+            }
+        ),
     shell:
-        "python -m mlreview ebm-mnist-samples --threads {threads} --input npz={input.npz:q}"
-        " classifier={input.classifier:q} {params.models} {params.fits} {params.ais}"
-        " --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
-rule ebm_mnist_plot:
+rule fig60_plot:
+    """Fig 60: reconstructions of test digits by the four models."""
     input:
         data=rules.ebm_mnist_samples.output.data,
     output:
-        pdf=res("figures/{fig}.pdf"),
-        png=res("figures/{fig}.png"),
-    log:
-        res("logs/ebm_mnist_plot/{fig}.log"),
-    benchmark:
-        res("benchmarks/ebm_mnist_plot/{fig}.tsv")
-    wildcard_constraints:
-        fig="|".join(EBM_MNIST_PLOTS),
-    conda:
-        ENV
-    threads: 1
+        pdf=res("figures/fig60.pdf"),
+        png=res("figures/fig60.png"),
     resources:
         mem_mb=1000,
         runtime=5,
     params:
-        step=lambda w: EBM_MNIST_PLOTS[w.fig],
         json=as_json(ebm_mnist_plot_params()),
     shell:
-        "python -m mlreview {params.step} --input data={input.data:q}"
-        " --output pdf={output.pdf:q} png={output.png:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
+
+
+rule fig64_plot:
+    """Fig 64: fantasy particles after 100 Gibbs steps."""
+    input:
+        data=rules.ebm_mnist_samples.output.data,
+    output:
+        pdf=res("figures/fig64.pdf"),
+        png=res("figures/fig64.png"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        json=as_json(ebm_mnist_plot_params()),
+    shell:
+        STEP
+
+
+rule fig65_plot:
+    """Fig 65: digits with 15% of the pixels flipped, and their reconstructions."""
+    input:
+        data=rules.ebm_mnist_samples.output.data,
+    output:
+        pdf=res("figures/fig65.pdf"),
+        png=res("figures/fig65.png"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        json=as_json(ebm_mnist_plot_params()),
+    shell:
+        STEP
 
 
 rule ebm_filters_plot:
+    """Project figures ebm_filters_<model>: the first weight filters of one model."""
     input:
         data=rules.ebm_mnist_samples.output.data,
     output:
         pdf=res("figures/ebm_filters_{model}.pdf"),
         png=res("figures/ebm_filters_{model}.png"),
-    log:
-        res("logs/ebm_filters_plot/{model}.log"),
-    benchmark:
-        res("benchmarks/ebm_filters_plot/{model}.tsv")
     wildcard_constraints:
-        model="|".join(ebm_mnist_models()),
-    conda:
-        ENV
-    threads: 1
+        model="|".join(EBM_MNIST_MODELS),
     resources:
         mem_mb=1000,
         runtime=5,
     params:
         json=lambda w: as_json(ebm_mnist_plot_params(w.model)),
     shell:
-        "python -m mlreview ebm-filters-plot --input data={input.data:q}"
-        " --output pdf={output.pdf:q} png={output.png:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule ebm_free_energy_plot:
+    """Project figure ebm_free_energy: training vs held-out free energy per epoch."""
     input:
-        models=expand(res("energy_based/mnist/{model}.npz"), model=ebm_mnist_models()),
+        models=expand(res("energy_based/mnist/{model}.npz"), model=EBM_MNIST_MODELS),
     output:
         pdf=res("figures/ebm_free_energy.pdf"),
         png=res("figures/ebm_free_energy.png"),
-    log:
-        res("logs/ebm_free_energy_plot/ebm_free_energy.log"),
-    benchmark:
-        res("benchmarks/ebm_free_energy_plot/ebm_free_energy.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
     params:
         json=as_json(ebm_mnist_plot_params()),
-        models=lambda w, input: cli_pairs("models", input.models),
     shell:
-        "python -m mlreview ebm-free-energy-plot --input {params.models}"
-        " --output pdf={output.pdf:q} png={output.png:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
+
+
+# -- Figs 66-68: a deep Boltzmann machine per temperature on the 40 x 40 Ising states -----------
+# One training job per figure (temperature), a gather job with the physical observables of all
+# temperatures and the claims C74, C75, and the drawings.
+
+EBM_ISING = EBM["ising"]
+EBM_ISING_FIGURES = list(EBM_ISING["figures"])
+
+
+rule ising_dbm_fit:
+    """Figs 66-68: a DBM on the Ising states of one temperature."""
+    input:
+        dataset=ISING2D,
+    output:
+        model=res("energy_based/ising_dbm/{fig}_dbm.npz"),
+        data=res("energy_based/ising_dbm/{fig}.npz"),
+        metrics=res("metrics/{fig}.json"),
+    wildcard_constraints:
+        fig="|".join(EBM_ISING_FIGURES),
+    threads: EBM_ISING["threads"]
+    resources:
+        mem_mb=2000,
+        runtime=60,
+        gpu=0,
+    params:
+        json=lambda w: as_json(ising_dbm_params(w.fig)),
+    shell:
+        STEP
+
+
+rule ising_dbm_observables:
+    """Claims C74, C75: the fantasy particles' observables against the Monte Carlo data."""
+    input:
+        data=expand(res("energy_based/ising_dbm/{fig}.npz"), fig=EBM_ISING_FIGURES),
+        models=expand(
+            res("energy_based/ising_dbm/{fig}_dbm.npz"), fig=EBM_ISING_FIGURES
+        ),
+    output:
+        summary=res("energy_based/ising_dbm_observables.npz"),
+        metrics=res("metrics/ising_dbm_observables.json"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        json=as_json(compute_params(EBM_ISING)),
+    shell:
+        STEP
+
+
+rule ising_dbm_plot:
+    """Figs 66-68: data, reconstructions and fantasy particles of one DBM."""
+    input:
+        data=res("energy_based/ising_dbm/{fig}.npz"),
+    output:
+        pdf=res("figures/{fig}.pdf"),
+        png=res("figures/{fig}.png"),
+    wildcard_constraints:
+        fig="|".join(EBM_ISING_FIGURES),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        json=as_json({"plot": EBM_ISING["plot"]}),
+    shell:
+        STEP
+
+
+rule ising_dbm_observables_plot:
+    """Project figure ising_dbm_observables: histograms of m and e against Monte Carlo."""
+    input:
+        summary=rules.ising_dbm_observables.output.summary,
+    output:
+        pdf=res("figures/ising_dbm_observables.pdf"),
+        png=res("figures/ising_dbm_observables.png"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        json=as_json(
+            {"plot": EBM_ISING["plot"], "histogram_bins": EBM_ISING["histogram_bins"]}
+        ),
+    shell:
+        STEP
+
+
+# -- The exact-likelihood studies (project figures): models small enough that log Z is exact -----
+
+EBM_EXACT = EBM["exact"]
+
+
+rule rbm_likelihood:
+    """Project figure rbm_likelihood: exact log-likelihood of 784-16 RBMs by CD and PCD."""
+    input:
+        npz=MNIST,
+    output:
+        data=res("energy_based/rbm_likelihood.npz"),
+        metrics=res("metrics/rbm_likelihood.json"),
+    resources:
+        mem_mb=3000,
+        runtime=30,
+        gpu=0,
+    params:
+        json=as_json(compute_params(EBM_EXACT["likelihood"])),
+    shell:
+        STEP
+
+
+rule rbm_ising_kl:
+    """Project figure rbm_ising_kl: exact KL between the 4 x 4 Ising model and RBMs."""
+    output:
+        data=res("energy_based/rbm_ising_kl.npz"),
+        metrics=res("metrics/rbm_ising_kl.json"),
+    resources:
+        mem_mb=2000,
+        runtime=30,
+        gpu=0,
+    params:
+        json=as_json(compute_params(EBM_EXACT["ising"])),
+    shell:
+        STEP
+
+
+rule rbm_likelihood_plot:
+    """Project figure rbm_likelihood: the curves per epoch and AIS against exact log Z."""
+    input:
+        data=rules.rbm_likelihood.output.data,
+    output:
+        pdf=res("figures/rbm_likelihood.pdf"),
+        png=res("figures/rbm_likelihood.png"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        json=as_json(EBM_EXACT["likelihood"]),
+    shell:
+        STEP
+
+
+rule rbm_ising_kl_plot:
+    """Project figure rbm_ising_kl: KL against hidden units, and the models' <|m|>."""
+    input:
+        data=rules.rbm_ising_kl.output.data,
+    output:
+        pdf=res("figures/rbm_ising_kl.pdf"),
+        png=res("figures/rbm_ising_kl.png"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        json=as_json(EBM_EXACT["ising"]),
+    shell:
+        STEP

@@ -1,99 +1,60 @@
 # Section VIII: ensembles - bagging the perceptron (Fig 30), trees/forests/AdaBoost on Iris
 # (Fig 32), random forests on the Ising phases (Fig 33), XGBoost on SUSY (Fig 34), and the
 # variance of an ensemble average (spec 4.4, project figure ensemble_variance).
+# Code: mlreview.sections.ensembles.
 
-#: figure -> the step drawing it from results/ensembles/<figure>.npz
-ENSEMBLE_PLOTS = {
-    "fig30": "bagging-plot",
-    "fig32": "iris-ensembles-plot",
-    "fig33": "ising-forest-plot",
-    "ensemble_variance": "ensemble-variance-plot",
-}
-#: figure -> its config section under `ensembles`
-ENSEMBLE_SECTIONS = {
-    "fig30": "fig30",
-    "fig32": "fig32",
-    "fig33": "fig33",
-    "ensemble_variance": "variance",
-}
 ENSEMBLES = config["ensembles"]
 
 
 rule bagging_fit:
+    """Fig 30: bagged perceptrons on a two-dimensional toy problem."""
     output:
         data=res("ensembles/fig30.npz"),
         metrics=res("metrics/fig30.json"),
-    log:
-        res("logs/bagging_fit/fig30.log"),
-    benchmark:
-        res("benchmarks/bagging_fit/fig30.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
     params:
         json=as_json(compute_params(ENSEMBLES["fig30"])),
     shell:
-        "python -m mlreview bagging-perceptron --output data={output.data:q}"
-        " metrics={output.metrics:q} --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule ensemble_variance:
+    """Spec 4.4: the variance of an average of M correlated estimators."""
     output:
         data=res("ensembles/ensemble_variance.npz"),
         metrics=res("metrics/ensemble_variance.json"),
-    log:
-        res("logs/ensemble_variance/ensemble_variance.log"),
-    benchmark:
-        res("benchmarks/ensemble_variance/ensemble_variance.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
     params:
         json=as_json(ENSEMBLES["variance"]),
     shell:
-        "python -m mlreview ensemble-variance --output data={output.data:q}"
-        " metrics={output.metrics:q} --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule iris_ensembles_fit:
+    """Fig 32: a tree, a random forest and AdaBoost on pairs of Iris features."""
     output:
         data=res("ensembles/fig32.npz"),
         metrics=res("metrics/fig32.json"),
-    log:
-        res("logs/iris_ensembles_fit/fig32.log"),
-    benchmark:
-        res("benchmarks/iris_ensembles_fit/fig32.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
     params:
         json=as_json(compute_params(ENSEMBLES["fig32"])),
     shell:
-        "python -m mlreview iris-ensembles --output data={output.data:q}"
-        " metrics={output.metrics:q} --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule ising_forest_fit:
+    """Fig 33: random forests on the Ising phases against the number of trees."""
     input:
-        dataset=rules.ising2d_assemble.output.dataset,
+        dataset=ISING2D,
     output:
         data=res("ensembles/fig33.npz"),
         metrics=res("metrics/fig33.json"),
-    log:
-        res("logs/ising_forest_fit/fig33.log"),
-    benchmark:
-        res("benchmarks/ising_forest_fit/fig33.tsv")
-    conda:
-        ENV
     threads: ENSEMBLES["fig33"]["threads"]
     resources:
         mem_mb=6000,
@@ -101,44 +62,30 @@ rule ising_forest_fit:
     params:
         json=as_json(compute_params(ENSEMBLES["fig33"])),
     shell:
-        "python -m mlreview ising-forest --threads {threads} --input dataset={input.dataset:q}"
-        " --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule ising_forest_vs_logistic:
+    """Claim C46: the forest against the best logistic regression of Fig 21."""
     input:
         forest=rules.ising_forest_fit.output.metrics,
-        logistic=rules.ising_logistic_fit.output.metrics,
+        logistic=res("metrics/fig21.json"),
     output:
         metrics=res("metrics/fig33_vs_fig21.json"),
-    log:
-        res("logs/ising_forest_vs_logistic/fig33_vs_fig21.log"),
-    benchmark:
-        res("benchmarks/ising_forest_vs_logistic/fig33_vs_fig21.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=500,
         runtime=5,
     shell:
-        "python -m mlreview ising-forest-vs-logistic --input forest={input.forest:q}"
-        " logistic={input.logistic:q} --output metrics={output.metrics:q} > {log:q} 2>&1"
+        STEP
 
 
 rule susy_xgboost_fit:
+    """Fig 34: XGBoost on SUSY events, feature importances and ROC curves."""
     input:
-        parquet=rules.susy_prepare.output.parquet,
+        parquet=SUSY,
     output:
         data=res("ensembles/fig34.npz"),
         metrics=res("metrics/fig34.json"),
-    log:
-        res("logs/susy_xgboost_fit/fig34.log"),
-    benchmark:
-        res("benchmarks/susy_xgboost_fit/fig34.tsv")
-    conda:
-        ENV
     threads: ENSEMBLES["fig34"]["threads"]
     resources:
         mem_mb=2000,
@@ -146,25 +93,18 @@ rule susy_xgboost_fit:
     params:
         json=as_json({k: v for k, v in ENSEMBLES["fig34"].items() if k != "tuning"}),
     shell:
-        "python -m mlreview susy-xgboost --threads {threads} --input parquet={input.parquet:q}"
-        " --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule susy_xgboost_tune:
+    """Fig 34: the cross-validated tuning grid of XGBoost."""
     input:
-        parquet=rules.susy_prepare.output.parquet,
+        parquet=SUSY,
         # C48 compares with logistic regression on all 18 features (Figs 23, 25)
         logistic=res("metrics/susy_logistic_all.json"),
     output:
         data=res("ensembles/fig34_tuning.npz"),
         metrics=res("metrics/fig34_tuning.json"),
-    log:
-        res("logs/susy_xgboost_tune/fig34_tuning.log"),
-    benchmark:
-        res("benchmarks/susy_xgboost_tune/fig34_tuning.tsv")
-    conda:
-        ENV
     threads: ENSEMBLES["fig34"]["tuning"]["threads"]
     resources:
         mem_mb=4000,
@@ -178,59 +118,85 @@ rule susy_xgboost_tune:
             }
         ),
     shell:
-        "python -m mlreview susy-xgboost-tune --threads {threads} --input parquet={input.parquet:q}"
-        " logistic={input.logistic:q}"
-        " --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
-rule ensembles_plot:
+rule fig30_plot:
+    """Fig 30: the bootstrap boundaries, their average, bagged vs true labels."""
     input:
-        data=res("ensembles/{fig}.npz"),
+        data=rules.bagging_fit.output.data,
     output:
-        pdf=res("figures/{fig}.pdf"),
-        png=res("figures/{fig}.png"),
-    log:
-        res("logs/ensembles_plot/{fig}.log"),
-    benchmark:
-        res("benchmarks/ensembles_plot/{fig}.tsv")
-    wildcard_constraints:
-        fig="|".join(ENSEMBLE_PLOTS),
-    conda:
-        ENV
-    threads: 1
+        pdf=res("figures/fig30.pdf"),
+        png=res("figures/fig30.png"),
     resources:
         mem_mb=1000,
         runtime=5,
     params:
-        step=lambda w: ENSEMBLE_PLOTS[w.fig],
-        json=lambda w: as_json(ENSEMBLES[ENSEMBLE_SECTIONS[w.fig]]),
+        json=as_json(ENSEMBLES["fig30"]),
     shell:
-        "python -m mlreview {params.step} --input data={input.data:q}"
-        " --output pdf={output.pdf:q} png={output.png:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
-rule susy_xgboost_plot:
+rule fig32_plot:
+    """Fig 32: decision surfaces on the Iris feature pairs."""
+    input:
+        data=rules.iris_ensembles_fit.output.data,
+    output:
+        pdf=res("figures/fig32.pdf"),
+        png=res("figures/fig32.png"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        json=as_json(ENSEMBLES["fig32"]),
+    shell:
+        STEP
+
+
+rule fig33_plot:
+    """Fig 33: accuracies and fit time against the number of trees."""
+    input:
+        data=rules.ising_forest_fit.output.data,
+    output:
+        pdf=res("figures/fig33.pdf"),
+        png=res("figures/fig33.png"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        json=as_json(ENSEMBLES["fig33"]),
+    shell:
+        STEP
+
+
+rule ensemble_variance_plot:
+    """Project figure ensemble_variance: measured vs the formula."""
+    input:
+        data=rules.ensemble_variance.output.data,
+    output:
+        pdf=res("figures/ensemble_variance.pdf"),
+        png=res("figures/ensemble_variance.png"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        json=as_json(ENSEMBLES["variance"]),
+    shell:
+        STEP
+
+
+rule fig34_plot:
+    """Fig 34: importances, ROC curves and the tuning grid."""
     input:
         data=rules.susy_xgboost_fit.output.data,
         tuning=rules.susy_xgboost_tune.output.data,
     output:
         pdf=res("figures/fig34.pdf"),
         png=res("figures/fig34.png"),
-    log:
-        res("logs/susy_xgboost_plot/fig34.log"),
-    benchmark:
-        res("benchmarks/susy_xgboost_plot/fig34.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
     params:
         json=as_json(ENSEMBLES["fig34"]),
     shell:
-        "python -m mlreview susy-xgboost-plot --input data={input.data:q} tuning={input.tuning:q}"
-        " --output pdf={output.pdf:q} png={output.png:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP

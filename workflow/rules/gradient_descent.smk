@@ -1,56 +1,62 @@
 # Section IV: gradient descent and its generalisations (Figs 7 and 9).
-
-#: figure -> the step computing it; "<step>-plot" draws it.
-GD_STEPS = {"fig07": "gd-quadratic", "fig09": "gd-beale"}
+# Code: mlreview.sections.gradient_descent (the optimizers: mlreview.optimizers).
 
 
-rule gradient_descent_run:
+rule gradient_descent_quadratic:
+    """Fig 7: gradient descent on a quadratic bowl in four learning-rate regimes."""
     output:
-        data=res("gradient_descent/{fig}.npz"),
-        metrics=res("metrics/{fig}.json"),
-    log:
-        res("logs/gradient_descent_run/{fig}.log"),
-    benchmark:
-        res("benchmarks/gradient_descent_run/{fig}.tsv")
-    wildcard_constraints:
-        fig="|".join(GD_STEPS),
-    conda:
-        ENV
-    threads: 1
+        data=res("gradient_descent/fig07.npz"),
+        metrics=res("metrics/fig07.json"),
     resources:
         mem_mb=1000,
         runtime=10,
     params:
-        step=lambda w: GD_STEPS[w.fig],
-        json=lambda w: as_json(compute_params(config["gradient_descent"][w.fig])),
+        json=as_json(compute_params(config["gradient_descent"]["fig07"])),
     shell:
-        "python -m mlreview {params.step} --threads {threads}"
-        " --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
-rule gradient_descent_plot:
-    input:
-        data=rules.gradient_descent_run.output.data,
+rule gradient_descent_beale:
+    """Fig 9: GD, momentum, NAG, RMSprop and ADAM on Beale's function."""
     output:
-        pdf=res("figures/{fig}.pdf"),
-        png=res("figures/{fig}.png"),
-    log:
-        res("logs/gradient_descent_plot/{fig}.log"),
-    benchmark:
-        res("benchmarks/gradient_descent_plot/{fig}.tsv")
-    wildcard_constraints:
-        fig="|".join(GD_STEPS),
-    conda:
-        ENV
-    threads: 1
+        data=res("gradient_descent/fig09.npz"),
+        metrics=res("metrics/fig09.json"),
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        json=as_json(compute_params(config["gradient_descent"]["fig09"])),
+    shell:
+        STEP
+
+
+rule fig07_plot:
+    """Fig 7: the trajectories over the contours of the bowl."""
+    input:
+        data=rules.gradient_descent_quadratic.output.data,
+    output:
+        pdf=res("figures/fig07.pdf"),
+        png=res("figures/fig07.png"),
     resources:
         mem_mb=1000,
         runtime=5,
     params:
-        step=lambda w: f"{GD_STEPS[w.fig]}-plot",
-        json=lambda w: as_json(config["gradient_descent"][w.fig]),
+        json=as_json(config["gradient_descent"]["fig07"]),
     shell:
-        "python -m mlreview {params.step} --input data={input.data:q}"
-        " --output pdf={output.pdf:q} png={output.png:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
+
+
+rule fig09_plot:
+    """Fig 9: the trajectories over the contours of Beale's function."""
+    input:
+        data=rules.gradient_descent_beale.output.data,
+    output:
+        pdf=res("figures/fig09.pdf"),
+        png=res("figures/fig09.png"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        json=as_json(config["gradient_descent"]["fig09"]),
+    shell:
+        STEP

@@ -1,92 +1,100 @@
-# Section VI: linear regression - ridge and LASSO on the diabetes data (Figs 14, 15)
-# and OLS, ridge and LASSO learning the 1D Ising couplings (Figs 16, 17).
+# Section VI: linear regression - ridge and LASSO on the diabetes data (Figs 14, 15) and OLS,
+# ridge and LASSO learning the 1D Ising couplings (Figs 16, 17).
+# Code: mlreview.sections.linear_regression.
 
-#: figure -> the step drawing it from its section's fit
-LINREG_PLOTS = {
-    "fig14": "diabetes-r2-plot",
-    "fig15": "diabetes-paths-plot",
-    "fig16": "ising1d-r2-plot",
-    "fig17": "ising1d-couplings-plot",
-}
-#: figure -> (config section, fit output)
-LINREG_FITS = {
-    "fig14": "diabetes",
-    "fig15": "diabetes",
-    "fig16": "ising1d",
-    "fig17": "ising1d",
-}
+LINREG = config["linear_regression"]
 
 
 rule diabetes_fit:
+    """Figs 14, 15: ridge and LASSO on the diabetes data over the lambda grid."""
     output:
         data=res("linear_regression/diabetes.npz"),
         metrics=res("metrics/diabetes.json"),
-    log:
-        res("logs/diabetes_fit/diabetes.log"),
-    benchmark:
-        res("benchmarks/diabetes_fit/diabetes.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
     params:
-        json=as_json(compute_params(config["linear_regression"]["diabetes"])),
+        json=as_json(compute_params(LINREG["diabetes"])),
     shell:
-        "python -m mlreview diabetes-fit --threads {threads}"
-        " --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule ising1d_regression:
+    """Figs 16, 17: OLS, ridge and LASSO learning the 1D Ising couplings."""
     input:
         chains=rules.ising1d_chains.output.data,
         diabetes=rules.diabetes_fit.output.metrics,
     output:
         data=res("linear_regression/ising1d.npz"),
         metrics=res("metrics/ising1d_regression.json"),
-    log:
-        res("logs/ising1d_regression/ising1d.log"),
-    benchmark:
-        res("benchmarks/ising1d_regression/ising1d.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
     params:
-        json=as_json(compute_params(config["linear_regression"]["ising1d"])),
+        json=as_json(compute_params(LINREG["ising1d"])),
     shell:
-        "python -m mlreview ising1d-regression --threads {threads}"
-        " --input chains={input.chains:q} diabetes={input.diabetes:q}"
-        " --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
-rule linear_regression_plot:
+rule fig14_plot:
+    """Fig 14: train and test R^2 of ridge and LASSO against lambda."""
     input:
-        data=lambda w: res(f"linear_regression/{LINREG_FITS[w.fig]}.npz"),
+        data=rules.diabetes_fit.output.data,
     output:
-        pdf=res("figures/{fig}.pdf"),
-        png=res("figures/{fig}.png"),
-    log:
-        res("logs/linear_regression_plot/{fig}.log"),
-    benchmark:
-        res("benchmarks/linear_regression_plot/{fig}.tsv")
-    wildcard_constraints:
-        fig="|".join(LINREG_PLOTS),
-    conda:
-        ENV
-    threads: 1
+        pdf=res("figures/fig14.pdf"),
+        png=res("figures/fig14.png"),
     resources:
         mem_mb=1000,
         runtime=5,
     params:
-        step=lambda w: LINREG_PLOTS[w.fig],
-        json=lambda w: as_json(config["linear_regression"][LINREG_FITS[w.fig]]),
+        json=as_json(LINREG["diabetes"]),
     shell:
-        "python -m mlreview {params.step} --input data={input.data:q}"
-        " --output pdf={output.pdf:q} png={output.png:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
+
+
+rule fig15_plot:
+    """Fig 15: the ridge and LASSO regularisation paths."""
+    input:
+        data=rules.diabetes_fit.output.data,
+    output:
+        pdf=res("figures/fig15.pdf"),
+        png=res("figures/fig15.png"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        json=as_json(LINREG["diabetes"]),
+    shell:
+        STEP
+
+
+rule fig16_plot:
+    """Fig 16: train and test R^2 of OLS, ridge and LASSO against lambda."""
+    input:
+        data=rules.ising1d_regression.output.data,
+    output:
+        pdf=res("figures/fig16.pdf"),
+        png=res("figures/fig16.png"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        json=as_json(LINREG["ising1d"]),
+    shell:
+        STEP
+
+
+rule fig17_plot:
+    """Fig 17: the learned coupling matrices."""
+    input:
+        data=rules.ising1d_regression.output.data,
+    output:
+        pdf=res("figures/fig17.pdf"),
+        png=res("figures/fig17.png"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        json=as_json(LINREG["ising1d"]),
+    shell:
+        STEP

@@ -1,93 +1,54 @@
 # Section VII: logistic regression - Ising phases (Fig 21), SUSY (Figs 22, 23, 25) and MNIST
-# softmax (Fig 27).
-
-#: figure -> the step drawing it
-LOGISTIC_PLOTS = {
-    "fig21": "ising-logistic-plot",
-    "fig22": "susy-probability-plot",
-    "fig23": "susy-roc-scan-plot",
-    "fig25": "susy-roc-plot",
-    "fig27": "mnist-weights-plot",
-}
-#: figure -> the file it is drawn from (Fig 22 shows one of the SUSY fits)
-LOGISTIC_DATA = {
-    "fig21": res("logistic/fig21.npz"),
-    "fig22": res(
-        f"logistic/susy_{config['logistic_regression']['susy']['fig22']['fit']}.npz"
-    ),
-    "fig23": res("logistic/fig23.npz"),
-    "fig25": res("logistic/fig25.npz"),
-    "fig27": res("logistic/fig27.npz"),
-}
-SUSY_FITS = list(config["logistic_regression"]["susy"]["fits"])
-# The torch rules (susy_logistic_*) can use a GPU and declare `gpu=0`: none is requested
-# unless a profile raises it (README, "Running on a cluster"); the config's
+# softmax (Fig 27). Code: mlreview.sections.logistic_regression (the toolbox: mlreview.logistic).
+# The torch rules (susy_logistic_*) can use a GPU and declare `gpu=0`: none is requested unless
+# a profile raises it (README, "Running on a cluster"); the config's
 # logistic_regression.susy.torch.device picks the device the code uses.
+
+LOGISTIC = config["logistic_regression"]
+SUSY_FITS = list(LOGISTIC["susy"]["fits"])
 
 
 rule ising_logistic_fit:
+    """Fig 21: logistic regression on the Ising phases, liblinear and SGD over lambda."""
     input:
-        dataset=rules.ising2d_assemble.output.dataset,
+        dataset=ISING2D,
     output:
         data=res("logistic/fig21.npz"),
         metrics=res("metrics/fig21.json"),
-    log:
-        res("logs/ising_logistic_fit/fig21.log"),
-    benchmark:
-        res("benchmarks/ising_logistic_fit/fig21.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=6000,
         runtime=30,
     params:
-        json=as_json(compute_params(config["logistic_regression"]["ising"])),
+        json=as_json(compute_params(LOGISTIC["ising"])),
     shell:
-        "python -m mlreview ising-logistic --threads {threads} --input dataset={input.dataset:q}"
-        " --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule mnist_softmax_fit:
+    """Fig 27: softmax regression on MNIST (the project's fixed digit classifier)."""
     input:
-        npz=rules.mnist_prepare.output.npz,
+        npz=MNIST,
     output:
         data=res("logistic/fig27.npz"),
         metrics=res("metrics/fig27.json"),
-    log:
-        res("logs/mnist_softmax_fit/fig27.log"),
-    benchmark:
-        res("benchmarks/mnist_softmax_fit/fig27.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=4000,
         runtime=20,
     params:
-        json=as_json(compute_params(config["logistic_regression"]["mnist"])),
+        json=as_json(compute_params(LOGISTIC["mnist"])),
     shell:
-        "python -m mlreview mnist-softmax --threads {threads} --input npz={input.npz:q}"
-        " --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule susy_logistic_fit:
+    """Figs 22, 25: minibatch logistic regression on 8 or 18 SUSY features."""
     input:
-        parquet=rules.susy_prepare.output.parquet,
+        parquet=SUSY,
     output:
         data=res("logistic/susy_{fit}.npz"),
         metrics=res("metrics/susy_logistic_{fit}.json"),
-    log:
-        res("logs/susy_logistic_fit/{fit}.log"),
-    benchmark:
-        res("benchmarks/susy_logistic_fit/{fit}.tsv")
     wildcard_constraints:
         fit="|".join(SUSY_FITS),
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=4000,
         runtime=20,
@@ -95,24 +56,16 @@ rule susy_logistic_fit:
     params:
         json=lambda w: as_json(susy_logistic_params("fits", w.fit)),
     shell:
-        "python -m mlreview susy-logistic --threads {threads} --input parquet={input.parquet:q}"
-        " --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule susy_logistic_scan:
+    """Fig 23: test ROC curves over the L2 strength, torch and scikit-learn SGD."""
     input:
-        parquet=rules.susy_prepare.output.parquet,
+        parquet=SUSY,
     output:
         data=res("logistic/fig23.npz"),
         metrics=res("metrics/fig23.json"),
-    log:
-        res("logs/susy_logistic_scan/fig23.log"),
-    benchmark:
-        res("benchmarks/susy_logistic_scan/fig23.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=4000,
         runtime=40,
@@ -120,23 +73,15 @@ rule susy_logistic_scan:
     params:
         json=as_json(susy_logistic_params("fig23")),
     shell:
-        "python -m mlreview susy-logistic-scan --threads {threads} --input parquet={input.parquet:q}"
-        " --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule susy_logistic_ablation:
+    """Claim C34: the test AUC lost when each feature is dropped."""
     input:
-        parquet=rules.susy_prepare.output.parquet,
+        parquet=SUSY,
     output:
         metrics=res("metrics/susy_ablation.json"),
-    log:
-        res("logs/susy_logistic_ablation/susy_ablation.log"),
-    benchmark:
-        res("benchmarks/susy_logistic_ablation/susy_ablation.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
@@ -144,58 +89,102 @@ rule susy_logistic_ablation:
     params:
         json=as_json(susy_logistic_params("ablation")),
     shell:
-        "python -m mlreview susy-logistic-ablation --threads {threads} --input parquet={input.parquet:q}"
-        " --output metrics={output.metrics:q} --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule fig25_roc:
+    """Fig 25: ROC of the two fits and of a cut on the leading-lepton pT."""
     input:
-        parquet=rules.susy_prepare.output.parquet,
+        parquet=SUSY,
         low=res("logistic/susy_low.npz"),
         all_features=res("logistic/susy_all.npz"),
     output:
         data=res("logistic/fig25.npz"),
         metrics=res("metrics/fig25.json"),
-    log:
-        res("logs/fig25_roc/fig25.log"),
-    benchmark:
-        res("benchmarks/fig25_roc/fig25.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=2000,
         runtime=5,
     params:
         json=as_json(susy_logistic_params("fig25")),
     shell:
-        "python -m mlreview fig25-roc --input parquet={input.parquet:q} low={input.low:q}"
-        " all_features={input.all_features:q} --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
-rule logistic_regression_plot:
+rule fig21_plot:
+    """Fig 21: train, test and critical accuracy against lambda."""
     input:
-        data=lambda w: LOGISTIC_DATA[w.fig],
+        data=rules.ising_logistic_fit.output.data,
     output:
-        pdf=res("figures/{fig}.pdf"),
-        png=res("figures/{fig}.png"),
-    log:
-        res("logs/logistic_regression_plot/{fig}.log"),
-    benchmark:
-        res("benchmarks/logistic_regression_plot/{fig}.tsv")
-    wildcard_constraints:
-        fig="|".join(LOGISTIC_PLOTS),
-    conda:
-        ENV
-    threads: 1
+        pdf=res("figures/fig21.pdf"),
+        png=res("figures/fig21.png"),
     resources:
         mem_mb=1000,
         runtime=5,
     params:
-        step=lambda w: LOGISTIC_PLOTS[w.fig],
-        json=lambda w: as_json(logistic_plot_params(w.fig)),
+        json=as_json(LOGISTIC["ising"]),
     shell:
-        "python -m mlreview {params.step} --input data={input.data:q}"
-        " --output pdf={output.pdf:q} png={output.png:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
+
+
+rule fig22_plot:
+    """Fig 22: predicted signal probability of test signal and background."""
+    input:
+        data=res(f"logistic/susy_{LOGISTIC['susy']['fig22']['fit']}.npz"),
+    output:
+        pdf=res("figures/fig22.pdf"),
+        png=res("figures/fig22.png"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        json=as_json(LOGISTIC["susy"]["fig22"]),
+    shell:
+        STEP
+
+
+rule fig23_plot:
+    """Fig 23: the ROC curves of the scan."""
+    input:
+        data=rules.susy_logistic_scan.output.data,
+    output:
+        pdf=res("figures/fig23.pdf"),
+        png=res("figures/fig23.png"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        json=as_json(LOGISTIC["susy"]["fig23"]),
+    shell:
+        STEP
+
+
+rule fig25_plot:
+    """Fig 25: logistic regression on 8 and 18 features against a cut."""
+    input:
+        data=rules.fig25_roc.output.data,
+    output:
+        pdf=res("figures/fig25.pdf"),
+        png=res("figures/fig25.png"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        json=as_json(LOGISTIC["susy"]["fig25"]),
+    shell:
+        STEP
+
+
+rule fig27_plot:
+    """Fig 27: the ten weight images of the softmax regression."""
+    input:
+        data=rules.mnist_softmax_fit.output.data,
+    output:
+        pdf=res("figures/fig27.pdf"),
+        png=res("figures/fig27.png"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        json=as_json(LOGISTIC["mnist"]),
+    shell:
+        STEP

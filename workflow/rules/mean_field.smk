@@ -1,79 +1,67 @@
 # Section XIV: variational methods and mean-field theory - EM for two biased coins (spec 4.1)
 # and the mean-field Ising model against Onsager and the Monte Carlo data (spec 4.2). Both are
-# project figures (the review's Fig 59 is a schematic).
+# project figures (the review's Fig 59 is a schematic). Code: mlreview.sections.mean_field.
 
-#: project figure -> its config section under `mean_field` (the steps: "<name with dashes>",
-#: drawn by "<name with dashes>-plot")
-MEAN_FIELD_SECTIONS = {"em_coins": "em_coins", "mean_field": "ising"}
+MEAN_FIELD = config["mean_field"]
 
 
 rule em_coins:
+    """Project figure em_coins: EM for two biased coins over many seeds."""
     output:
         data=res("mean_field/em_coins.npz"),
         metrics=res("metrics/em_coins.json"),
-    log:
-        res("logs/em_coins/em_coins.log"),
-    benchmark:
-        res("benchmarks/em_coins/em_coins.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
     params:
-        json=as_json(config["mean_field"]["em_coins"]),
+        json=as_json(MEAN_FIELD["em_coins"]),
     shell:
-        "python -m mlreview em-coins --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule mean_field_solve:
+    """Project figure mean_field: the mean-field m(T) of the square lattice and of the chain."""
     input:
-        validation=rules.ising2d_validate.output.data,
+        validation=res("ising/validation.npz"),
     output:
         data=res("mean_field/mean_field.npz"),
         metrics=res("metrics/mean_field.json"),
-    log:
-        res("logs/mean_field_solve/mean_field.log"),
-    benchmark:
-        res("benchmarks/mean_field_solve/mean_field.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
     params:
-        json=as_json(config["mean_field"]["ising"]),
+        json=as_json(MEAN_FIELD["ising"]),
     shell:
-        "python -m mlreview mean-field --input validation={input.validation:q}"
-        " --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
+
+
+rule em_coins_plot:
+    """Project figure em_coins: log-likelihood per iteration, EM vs complete-data estimates."""
+    input:
+        data=rules.em_coins.output.data,
+    output:
+        pdf=res("figures/em_coins.pdf"),
+        png=res("figures/em_coins.png"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        json=as_json(MEAN_FIELD["em_coins"]),
+    shell:
+        STEP
 
 
 rule mean_field_plot:
+    """Project figure mean_field: m(T) against Onsager and the Monte Carlo data."""
     input:
-        data=res("mean_field/{name}.npz"),
+        data=rules.mean_field_solve.output.data,
     output:
-        pdf=res("figures/{name}.pdf"),
-        png=res("figures/{name}.png"),
-    log:
-        res("logs/mean_field_plot/{name}.log"),
-    benchmark:
-        res("benchmarks/mean_field_plot/{name}.tsv")
-    wildcard_constraints:
-        name="|".join(MEAN_FIELD_SECTIONS),
-    conda:
-        ENV
-    threads: 1
+        pdf=res("figures/mean_field.pdf"),
+        png=res("figures/mean_field.png"),
     resources:
         mem_mb=1000,
         runtime=5,
     params:
-        step=lambda w: w.name.replace("_", "-"),
-        json=lambda w: as_json(config["mean_field"][MEAN_FIELD_SECTIONS[w.name]]),
+        json=as_json(MEAN_FIELD["ising"]),
     shell:
-        "python -m mlreview {params.step}-plot --input data={input.data:q}"
-        " --output pdf={output.pdf:q} png={output.png:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP

@@ -2,120 +2,151 @@
 # 78): one fit per data set serves both of its figures. Project figures: the training curves,
 # and the held-out log-likelihood by importance sampling with its check on a linear-Gaussian
 # VAE, whose log-likelihood is exact (probabilistic PCA).
+# Code: mlreview.sections.vae (the networks: mlreview.nn.vae).
 
-#: figure -> {input name: file}: the fits it is drawn from (by the step "<figure>-plot")
-VAE_PLOT_INPUTS = {
-    "fig75": {"mnist": res("vae/mnist.npz")},
-    "fig76": {"mnist": res("vae/mnist.npz")},
-    "fig77": {"ising": res("vae/ising.npz")},
-    "fig78": {"ising": res("vae/ising.npz")},
-    "vae_training": {"mnist": res("vae/mnist.npz"), "ising": res("vae/ising.npz")},
-    "vae_likelihood": {
-        "mnist": res("vae/mnist.npz"),
-        "ising": res("vae/ising.npz"),
-        "ppca": res("vae/ppca.npz"),
-    },
-}
+VAE = config["vae"]
 
 
 rule vae_mnist_fit:
+    """Figs 75, 76: the MNIST VAE 784-256-2, its latent plane and decoded grids."""
     input:
-        npz=rules.mnist_prepare.output.npz,
-        classifier=rules.mnist_softmax_fit.output.data,
+        npz=MNIST,
+        classifier=res("logistic/fig27.npz"),
     output:
         data=res("vae/mnist.npz"),
         metrics=res("metrics/vae_mnist.json"),
-    log:
-        res("logs/vae_mnist_fit/vae_mnist.log"),
-    benchmark:
-        res("benchmarks/vae_mnist_fit/vae_mnist.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=3000,
         runtime=60,
         gpu=0,
     params:
-        json=as_json(compute_params(config["vae"]["mnist"])),
+        json=as_json(compute_params(VAE["mnist"])),
     shell:
-        "python -m mlreview vae-mnist --threads {threads}"
-        " --input npz={input.npz:q} classifier={input.classifier:q}"
-        " --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule vae_ising_fit:
+    """Figs 77, 78: the Ising VAE, its latent plane and decoded configurations."""
     input:
-        dataset=rules.ising2d_assemble.output.dataset,
+        dataset=ISING2D,
     output:
         data=res("vae/ising.npz"),
         metrics=res("metrics/vae_ising.json"),
-    log:
-        res("logs/vae_ising_fit/vae_ising.log"),
-    benchmark:
-        res("benchmarks/vae_ising_fit/vae_ising.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=6000,
         runtime=90,
         gpu=0,
     params:
-        json=as_json(compute_params(config["vae"]["ising"])),
+        json=as_json(compute_params(VAE["ising"])),
     shell:
-        "python -m mlreview vae-ising --threads {threads} --input dataset={input.dataset:q}"
-        " --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
 rule vae_ppca_check:
+    """Project figure vae_likelihood: the importance-sampled likelihood against the exact one."""
     output:
         data=res("vae/ppca.npz"),
         metrics=res("metrics/vae_ppca.json"),
-    log:
-        res("logs/vae_ppca_check/vae_ppca.log"),
-    benchmark:
-        res("benchmarks/vae_ppca_check/vae_ppca.tsv")
-    conda:
-        ENV
-    threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
         gpu=0,
     params:
-        json=as_json(config["vae"]["ppca"]),
+        json=as_json(VAE["ppca"]),
     shell:
-        "python -m mlreview vae-ppca --threads {threads}"
-        " --output data={output.data:q} metrics={output.metrics:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
 
 
-rule vae_plot:
+rule fig75_plot:
+    """Fig 75: the MNIST test set in the latent plane."""
     input:
-        unpack(lambda w: VAE_PLOT_INPUTS[w.plot]),
+        mnist=rules.vae_mnist_fit.output.data,
     output:
-        pdf=res("figures/{plot}.pdf"),
-        png=res("figures/{plot}.png"),
-    log:
-        res("logs/vae_plot/{plot}.log"),
-    benchmark:
-        res("benchmarks/vae_plot/{plot}.tsv")
-    wildcard_constraints:
-        plot="|".join(VAE_PLOT_INPUTS),
-    conda:
-        ENV
-    threads: 1
+        pdf=res("figures/fig75.pdf"),
+        png=res("figures/fig75.png"),
     resources:
         mem_mb=1000,
         runtime=5,
     params:
-        step=lambda w: w.plot.replace("_", "-"),
-        inputs=lambda w, input: cli_named(input),
-        json=lambda w: as_json(vae_plot_params(w.plot)),
+        json=as_json({"plot": VAE["mnist"]["plot"]}),
     shell:
-        "python -m mlreview {params.step}-plot --input {params.inputs}"
-        " --output pdf={output.pdf:q} png={output.png:q}"
-        " --params {params.json:q} > {log:q} 2>&1"
+        STEP
+
+
+rule fig76_plot:
+    """Fig 76: fantasy digits on the uniform and the inverse-CDF latent grids."""
+    input:
+        mnist=rules.vae_mnist_fit.output.data,
+    output:
+        pdf=res("figures/fig76.pdf"),
+        png=res("figures/fig76.png"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        json=as_json({"plot": VAE["mnist"]["plot"]}),
+    shell:
+        STEP
+
+
+rule fig77_plot:
+    """Fig 77: the Ising states in the latent plane, each coordinate against m."""
+    input:
+        ising=rules.vae_ising_fit.output.data,
+    output:
+        pdf=res("figures/fig77.pdf"),
+        png=res("figures/fig77.png"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        json=as_json({"plot": VAE["ising"]["plot"]}),
+    shell:
+        STEP
+
+
+rule fig78_plot:
+    """Fig 78: Ising fantasy configurations on the inverse-CDF grid."""
+    input:
+        ising=rules.vae_ising_fit.output.data,
+    output:
+        pdf=res("figures/fig78.pdf"),
+        png=res("figures/fig78.png"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        json=as_json({"plot": VAE["ising"]["plot"]}),
+    shell:
+        STEP
+
+
+rule vae_training_plot:
+    """Project figure vae_training: training and held-out negative ELBO per epoch."""
+    input:
+        mnist=rules.vae_mnist_fit.output.data,
+        ising=rules.vae_ising_fit.output.data,
+    output:
+        pdf=res("figures/vae_training.pdf"),
+        png=res("figures/vae_training.png"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    shell:
+        STEP
+
+
+rule vae_likelihood_plot:
+    """Project figure vae_likelihood: held-out log-likelihood against K, and the PPCA check."""
+    input:
+        mnist=rules.vae_mnist_fit.output.data,
+        ising=rules.vae_ising_fit.output.data,
+        ppca=rules.vae_ppca_check.output.data,
+    output:
+        pdf=res("figures/vae_likelihood.pdf"),
+        png=res("figures/vae_likelihood.png"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    shell:
+        STEP

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from mlreview.cli import as_list
-from mlreview.io import load_npz, save_npz
+from mlreview.data.splits import split_indices
+from mlreview.io import as_list, load_npz, save_npz
 from mlreview.ising.exact import critical_temperature
 from mlreview.ising.sampling import unpack_states
+from mlreview.steps import step
 
 #: Phase sets, in the order of the integer codes stored in ``phase``.
 PHASES = ("ordered", "critical", "disordered")
@@ -31,7 +32,8 @@ def phase_of(temperatures, critical_range) -> np.ndarray:
     return np.where(t < low - 1e-9, 0, np.where(t > high + 1e-9, 2, 1)).astype(np.int8)
 
 
-def assemble_step(params: Mapping, *, temperatures, dataset: Path) -> dict:
+@step
+def ising2d_assemble(params: Mapping, *, temperatures, dataset: Path) -> dict:
     """Workflow step: one data set from the per-temperature files."""
     parts = sorted((load_npz(p) for p in as_list(temperatures)), key=lambda d: float(d["temperature"]))
     lattice = int(parts[0]["lattice"])
@@ -117,3 +119,16 @@ def load_ising1d(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """The 1D chains: (states (n, L) int8 +-1, energies (n,)). Features: chain1d.pair_features."""
     data = load_npz(path)
     return data["states"], data["energies"]
+
+
+def load_phase_sets(dataset: Path, params: Mapping) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """{train, test, critical}: (X as params['dtype'], label) with the seeded split of ordered + disordered."""
+    dtype = np.dtype(params["dtype"])
+    fit = load_ising2d(dataset, encoding="pm1", phases=params["train_phases"])
+    crit = load_ising2d(dataset, encoding="pm1", phases=params["evaluation_phases"])
+    train, test = split_indices(len(fit.label), float(params["train_fraction"]), int(params["split_seed"]))
+    return {
+        "train": (fit.X[train].astype(dtype), fit.label[train]),
+        "test": (fit.X[test].astype(dtype), fit.label[test]),
+        "critical": (crit.X.astype(dtype), crit.label),
+    }

@@ -17,7 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from mlreview.data.fetch import DataFormatError, fetch_file
+from mlreview.errors import MlreviewError
 from mlreview.io import load_npz, save_npz
+from mlreview.steps import step
 
 #: IDX magic numbers: unsigned bytes (0x08) with 3 dimensions (images) or 1 (labels).
 MAGIC_IMAGES = 2051
@@ -79,7 +81,8 @@ def read_idx(path: str | Path, expected_magic: int | None = None) -> np.ndarray:
     return np.frombuffer(raw, np.uint8, offset=header).reshape(dims).copy()
 
 
-def prepare_step(params: Mapping, *, npz: Path) -> dict:
+@step
+def mnist_prepare(params: Mapping, *, npz: Path) -> dict:
     """Workflow step: fetch the four files, check them, write one ``.npz``.
 
     ``params``: the config's ``mnist`` section plus ``cache_dir`` and ``mirror``.
@@ -163,7 +166,8 @@ def load_mnist(path: str | Path, scale: bool = False) -> dict[str, np.ndarray]:
     return out
 
 
-def fig26_step(params: Mapping, *, npz: Path, data: Path) -> dict:
+@step
+def fig26_select(params: Mapping, *, npz: Path, data: Path) -> dict:
     """Workflow step (Fig 26): one training image and the data set's vital statistics.
 
     ``params``: the config's ``mnist.fig26`` section (``index``), optionally with the
@@ -200,3 +204,16 @@ def fig26_step(params: Mapping, *, npz: Path, data: Path) -> dict:
         "checks": checks,
         "checked": checked,
     }
+
+
+def load_mnist_sets(npz: Path, params: Mapping) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``{"train": (X, y), "test": (X, y)}``: the first ``n_train`` / ``n_test`` images in [0, 1]."""
+    data = load_mnist(npz, scale=True)
+    sets = {}
+    for name in ("train", "test"):
+        n = int(params[f"n_{name}"])
+        X, y = data[f"x_{name}"], data[f"y_{name}"]
+        if n > len(y):
+            raise MlreviewError(f"n_{name} = {n}, but the MNIST {name} set has {len(y)} images")
+        sets[name] = (X[:n], y[:n])
+    return sets

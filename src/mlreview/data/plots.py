@@ -13,9 +13,11 @@ from mlreview.data.susy import FEATURES, LABEL
 from mlreview.figures.style import COLUMN_WIDTH, PAGE_WIDTH, figure, save_figure
 from mlreview.figures.susy import BACKGROUND_COLOR, LABELS, SIGNAL_COLOR, SOURCE_TITLES
 from mlreview.io import load_npz
+from mlreview.steps import step
 
 
-def fig26_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def fig26_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """A 28 x 28 grey-scale digit with a 0-255 colour bar and its label."""
     d = load_npz(data)
     low, high = (int(v) for v in d["pixel_range"])
@@ -29,7 +31,8 @@ def fig26_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> Non
     save_figure(fig, pdf, png)
 
 
-def fig24_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def fig24_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Leading vs sub-leading lepton pT: signal blue, background red, from the test rows."""
     d = load_npz(data)
     label = d["label"].astype(bool)
@@ -71,7 +74,8 @@ def read_features(parquet: Path, max_events: int) -> tuple[dict[str, np.ndarray]
     return data, source
 
 
-def features_plot_step(params: dict, *, parquet: Path, pdf: Path, png: Path) -> None:
+@step
+def susy_features_plot(params: dict, *, parquet: Path, pdf: Path, png: Path) -> None:
     """Plot step: normalised signal (blue) and background (red) histograms of each feature.
 
     ``params``: ``max_events`` (rows read from the start of the file), ``bins``, and

@@ -46,7 +46,9 @@ from mlreview.data.fetch import (
     provenance_path,
     write_provenance,
 )
+from mlreview.errors import MlreviewError
 from mlreview.io import atomic_path, save_npz
+from mlreview.steps import step
 
 #: Column 0 is the label (1 = signal), then 8 low-level and 10 high-level features.
 LABEL = "label"
@@ -244,8 +246,24 @@ def convert_csv(source: str | Path, parquet: str | Path, *, rows: int, chunk_row
     return {"rows": done, "signal": signal, "sums": sums, "chunks": chunks}
 
 
-def prepare_step(params: Mapping, *, parquet: Path) -> dict:
-    """Workflow step: fetch SUSY, check and convert it to ``parquet``.
+@step
+def susy_prepare(params: Mapping, *, parquet: Path, threads: int = 1) -> dict:
+    """Workflow step: the SUSY data set as ``parquet``: the UCI file downloaded, checked and
+    converted (``source: uci``, :func:`download_susy`), or its physics stand-in generated
+    (``source: toy``, :func:`mlreview.data.susy_toy.generate_susy`).
+
+    ``params``: ``source`` and the config section of that source (``susy.uci`` with ``cache_dir``
+    and ``mirror``, or ``susy.toy``).
+    """
+    if params["source"] == "toy":
+        from mlreview.data.susy_toy import generate_susy
+
+        return generate_susy(params, parquet=parquet, threads=threads)
+    return download_susy(params, parquet=parquet)
+
+
+def download_susy(params: Mapping, *, parquet: Path) -> dict:
+    """Fetch the UCI SUSY file, check it and convert it to ``parquet``.
 
     ``params``: the config's ``susy.uci`` section plus ``cache_dir`` and ``mirror``.
     """
@@ -372,7 +390,8 @@ def overlap_coefficient(x_s, y_s, x_b, y_b, limits, bins: int) -> tuple[float, n
     return float(np.minimum(h_s, h_b).sum()), h_s, h_b, edges
 
 
-def fig24_step(params: Mapping, *, parquet: Path, data: Path) -> dict:
+@step
+def fig24_select(params: Mapping, *, parquet: Path, data: Path) -> dict:
     """Workflow step (Fig 24): leading vs sub-leading lepton pT of signal and background.
 
     ``params``: the config's ``susy.fig24`` section. Draws ``events_per_class`` events of each
@@ -426,3 +445,22 @@ def fig24_step(params: Mapping, *, parquet: Path, data: Path) -> dict:
         "overlap_coefficient": overlap,
         "overlap_coefficient_all_test_rows": overlap_test,
     }
+
+
+def feature_names(features: str) -> tuple[str, ...]:
+    try:
+        return FEATURE_SETS[features]
+    except KeyError:
+        raise MlreviewError(f"features must be one of {sorted(FEATURE_SETS)}, got {features!r}") from None
+
+
+def standardize(sets: Mapping[str, tuple]) -> tuple[dict, np.ndarray, np.ndarray]:
+    """Every set ``{name: (X, y)}`` scaled to zero mean and unit variance with the mean and
+    standard deviation of the ``train`` rows (a constant column keeps scale 1); float32 out.
+    Returns (the scaled sets, mean, scale)."""
+    X = sets["train"][0]
+    mean = X.mean(axis=0, dtype=np.float64)
+    scale = X.std(axis=0, dtype=np.float64)
+    scale[scale == 0.0] = 1.0
+    scaled = {name: (((Xs - mean) / scale).astype(np.float32), ys) for name, (Xs, ys) in sets.items()}
+    return scaled, mean, scale

@@ -583,8 +583,8 @@ def classifier_auc(frame: pd.DataFrame, params: Mapping, threads: int = 1) -> di
     }
 
 
-def toy_step(params: Mapping, *, parquet: Path, threads: int = 1) -> dict:
-    """Workflow step: generate ``n_events`` toy events (``params`` = the ``susy.toy`` config
+def generate_susy(params: Mapping, *, parquet: Path, threads: int = 1) -> dict:
+    """Generate ``n_events`` toy events (``params`` = the ``susy.toy`` config
     section), write them to ``parquet`` (schema metadata ``source: toy``, the generator
     params as JSON, and the column scales in GeV), and return summary metrics."""
     n = int(params["n_events"])

@@ -114,3 +114,7 @@ def image_rows(rows: Sequence[tuple[str, np.ndarray]], columns: int, cmap: str, 
         fig.suptitle(title)
     fig.subplots_adjust(wspace=0.05, hspace=0.05)
     save_figure(fig, pdf, png)
+
+
+#: evaluation set -> (legend name, colour): train blue, test red, critical green [review]
+SET_STYLE = {"train": ("train", "tab:blue"), "test": ("test", "tab:red"), "critical": ("critical", "tab:green")}

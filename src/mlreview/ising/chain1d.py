@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from mlreview.io import save_npz
+from mlreview.steps import step
 
 SPIN_VALUES = (-1, 1)
 
@@ -83,7 +84,8 @@ def pair_features(states, dtype=np.float32) -> np.ndarray:
     return (s[:, :, None] * s[:, None, :]).reshape(n, length * length)
 
 
-def chain1d_step(params: dict, *, data: Path) -> dict:
+@step
+def ising1d_chains(params: dict, *, data: Path) -> dict:
     """Draw the chains, compute their energies, write ``data`` (.npz) and return metrics.
 
     params: ``n_states``, ``length``, ``J``, ``seed`` (config section ``ising1d``).

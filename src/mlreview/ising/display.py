@@ -10,6 +10,7 @@ import numpy as np
 from mlreview.data.ising import load_ising2d
 from mlreview.io import save_npz
 from mlreview.ising.observables import lattice_observables
+from mlreview.steps import step
 
 
 def nearest_neighbour_correlation(lattice: np.ndarray) -> float:
@@ -17,7 +18,8 @@ def nearest_neighbour_correlation(lattice: np.ndarray) -> float:
     return float(lattice_observables(np.asarray(lattice)[None])["nn_correlation"][0])
 
 
-def select_step(params: Mapping, *, dataset: Path, data: Path) -> dict:
+@step
+def fig20_select(params: Mapping, *, dataset: Path, data: Path) -> dict:
     """Pick one state per temperature (seeded) and measure m, <s_i s_j> and the spread of |m|."""
     temps = [float(t) for t in params["temperatures"]]
     d = load_ising2d(dataset, temperatures=temps)

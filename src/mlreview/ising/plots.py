@@ -9,9 +9,11 @@ import numpy as np
 
 from mlreview.figures.style import PAGE_WIDTH, figure, save_figure
 from mlreview.io import load_npz
+from mlreview.steps import step
 
 
-def fig20_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def fig20_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     d = load_npz(data)
     states, temps = d["states"], d["temperatures"]
     titles = params["plot"]["titles"]
@@ -26,7 +28,8 @@ def fig20_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> Non
     save_figure(fig, pdf, png)
 
 
-def validation_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def ising_validation_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Energy, |m|, specific heat, susceptibility, tau_int and z-scores against T."""
     d = load_npz(data)
     T, tc, L = d["T"], float(d["tc"]), int(d["lattice"])

@@ -33,6 +33,7 @@ import numpy as np
 
 from mlreview.ising import kernels
 from mlreview.ising.autocorr import integrated_time
+from mlreview.steps import step
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +195,8 @@ def tau_study(params: Mapping, temperature: float, t_index: int) -> dict:
     return out
 
 
-def sample_step(params: Mapping, *, data) -> dict:
+@step
+def ising2d_sample(params: Mapping, *, data) -> dict:
     """Workflow step: the data of one temperature (``params["temperature"]``).
 
     Writes bit-packed states (``numpy.packbits`` of s > 0, row-major: 1600 spins -> 200

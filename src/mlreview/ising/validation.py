@@ -10,16 +10,15 @@ susceptibility; the fraction of states with m > 0 below Tc; and the sampling rec
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
-from mlreview.cli import as_list
-from mlreview.io import load_json, load_npz, save_npz
+from mlreview.io import as_list, load_json, load_npz, save_npz
 from mlreview.ising import exact
 from mlreview.ising.autocorr import blocking_standard_error
+from mlreview.steps import step
 
 
 def energy_check(energies: np.ndarray, exact_value: float, n_spins: int, J: float) -> dict:
@@ -132,7 +131,8 @@ def validate(per_temperature: list[dict], records: list[dict], params: Mapping) 
     return metrics, arrays
 
 
-def validate_step(params: Mapping, *, temperatures, records, data: Path) -> dict:
+@step
+def ising2d_validate(params: Mapping, *, temperatures, records, data: Path) -> dict:
     """Workflow step: the validation table and the arrays of the validation figure."""
     per_t = [load_npz(p) for p in as_list(temperatures)]
     recs = [load_json(p)["metrics"] for p in as_list(records)]

@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -184,3 +184,9 @@ def evaluate_classifier(model: nn.Module, sets: Mapping[str, tuple[torch.Tensor,
 def save_history(path: str | Path, history: list[dict], **extra) -> None:
     """The per-epoch history (and any extra entries) as JSON, written atomically."""
     save_json(path, to_jsonable({"history": history, **extra}))
+
+
+def history_arrays(history: Sequence[Mapping] | None, keys: Sequence[str]) -> dict[str, np.ndarray]:
+    """Per-epoch columns of a training history (empty arrays for a diverged run)."""
+    history = history or []
+    return {k: np.array([entry[k] for entry in history], dtype=float) for k in keys}

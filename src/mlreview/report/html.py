@@ -11,12 +11,12 @@ from collections import defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
 
-from mlreview.cli import as_list
-from mlreview.io import atomic_path, load_json
+from mlreview.io import as_list, atomic_path, load_json
 from mlreview.provenance import git_commit
 from mlreview.report.claims import figure_key, figure_stem, load_datasets, load_registry
 from mlreview.report.resources import read_benchmark
 from mlreview.report.scorecard import read_csv, summary
+from mlreview.steps import step
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +227,8 @@ def render(
     return "\n".join(parts)
 
 
-def report_step(params, *, sections, metrics, figures, scorecard: Path, html: Path) -> None:
+@step
+def report(params, *, sections, metrics, figures, scorecard: Path, html: Path) -> None:
     figure_entries, _ = load_registry(as_list(sections))
     datasets = load_datasets(as_list(sections))
     pngs = {Path(p).stem: Path(p) for p in as_list(figures)}

@@ -8,10 +8,10 @@ import logging
 from collections import Counter
 from pathlib import Path
 
-from mlreview.cli import as_list
 from mlreview.errors import MlreviewError
-from mlreview.io import atomic_path, load_json
+from mlreview.io import as_list, atomic_path, load_json
 from mlreview.report.claims import COLUMNS, STATUSES, evaluate, load_registry
+from mlreview.steps import step
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +72,22 @@ def to_markdown(rows: list[dict[str, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def scorecard_step(params, *, sections, metrics, csv: Path, md: Path) -> None:
-    """The scorecard of every claim, or with ``params["figures"]`` of the claims about those figures."""
-    rows = build_rows(as_list(sections), as_list(metrics), params.get("figures"))
+@step
+def scorecard(params, *, sections, metrics, csv: Path, md: Path) -> None:
+    """The scorecard of every claim (``results/scorecard.{csv,md}``)."""
+    write_scorecard(sections, metrics, None, csv, md)
+
+
+@step
+def figure_scorecard(params, *, sections, metrics, csv: Path, md: Path) -> None:
+    """The scorecard of the claims about the figures ``params["figures"]`` (one figure's
+    ``results/scorecards/<figure>.{csv,md}``)."""
+    write_scorecard(sections, metrics, params["figures"], csv, md)
+
+
+def write_scorecard(sections, metrics, figures, csv: Path, md: Path) -> None:
+    """Evaluate the claims (all, or those about ``figures``) and write the CSV and Markdown tables."""
+    rows = build_rows(as_list(sections), as_list(metrics), figures)
     counts = summary(rows)
     log.info("scorecard: %d claims: %s", len(rows), counts)
     for row in rows:

@@ -60,7 +60,7 @@ def test_sklearn_solvers_match_closed_forms(lam):
 def test_shrinkage_step(tmp_path, analytic):
     params = {**analytic["fig12"], "n_points": 121}
     out = {"data": tmp_path / "fig12.npz", "metrics": tmp_path / "fig12.json"}
-    metrics = run_step("shrinkage", params, outputs=out)
+    metrics = run_step("shrinkage_compute", params, outputs=out)
     assert out["data"].exists() and out["metrics"].exists()
     assert load_json(out["metrics"])["metrics"]["c16"] == metrics["c16"]
     assert set(metrics) >= {"lam", "ridge", "lasso", "c16", "design_orthonormality_error"}
@@ -76,7 +76,7 @@ def test_shrinkage_step(tmp_path, analytic):
     assert set(data) >= {"w_ls", "ridge_closed_form", "lasso_closed_form", "ridge_solver", "lasso_solver"}
     assert data["w_ls"].shape == (121,)
     plot = {"pdf": tmp_path / "fig12.pdf", "png": tmp_path / "fig12.png"}
-    run_step("shrinkage-plot", params, inputs={"data": out["data"]}, outputs=plot)
+    run_step("fig12_plot", params, inputs={"data": out["data"]}, outputs=plot)
     assert plot["pdf"].stat().st_size > 0 and plot["png"].stat().st_size > 0
 
 
@@ -110,7 +110,7 @@ def test_step_function_and_derivative():
 def test_activations_step_c50(tmp_path, analytic):
     params = {**analytic["fig36"], "n_points": 101}
     out = {"data": tmp_path / "fig36.npz", "metrics": tmp_path / "fig36.json"}
-    metrics = run_step("activations", params, outputs=out)
+    metrics = run_step("activations_compute", params, outputs=out)
     der = metrics["derivative"]
     assert set(der) == set(activations.FUNCTIONS)
     keys = {activations.z_key(z) for z in params["derivative_at"]}
@@ -127,7 +127,7 @@ def test_activations_step_c50(tmp_path, analytic):
         data[f"value_{n}"].shape == (101,) for n in activations.FUNCTIONS
     )
     plot = {"pdf": tmp_path / "fig36.pdf", "png": tmp_path / "fig36.png"}
-    run_step("activations-plot", params, inputs={"data": out["data"]}, outputs=plot)
+    run_step("fig36_plot", params, inputs={"data": out["data"]}, outputs=plot)
     assert plot["png"].stat().st_size > 0
 
 
@@ -226,7 +226,7 @@ def test_claim_proxy_logic():
 def test_kl_step(tmp_path, analytic, fig, n_delta):
     params = kl_params(analytic, fig, n_delta=n_delta, n_x_plot=201)
     out = {"data": tmp_path / f"{fig}.npz", "metrics": tmp_path / f"{fig}.json"}
-    metrics = run_step("kl-divergence", params, outputs=out)
+    metrics = run_step("kl_divergence_compute", params, outputs=out)
     assert set(metrics) >= {
         "figure",
         "delta",
@@ -248,5 +248,5 @@ def test_kl_step(tmp_path, analytic, fig, n_delta):
     dx = data["x"][1] - data["x"][0]
     np.testing.assert_allclose(data["p_data"].sum(axis=1) * dx, 1.0, atol=1e-3)
     plot = {"pdf": tmp_path / f"{fig}.pdf", "png": tmp_path / f"{fig}.png"}
-    run_step("kl-divergence-plot", params, inputs={"data": out["data"]}, outputs=plot)
+    run_step("kl_divergence_plot", params, inputs={"data": out["data"]}, outputs=plot)
     assert plot["png"].stat().st_size > 0

@@ -10,18 +10,18 @@ from scipy.sparse.csgraph import minimum_spanning_tree
 from scipy.spatial.distance import pdist, squareform
 from sklearn.cluster import KMeans
 
-from mlreview import cli
+from mlreview.steps import registry
 from mlreview.cli import run_step
 from mlreview.io import load_npz
 from mlreview.sections.clustering import clustering as cl
 
 STEPS = {
-    "kmeans": "mlreview.sections.clustering.clustering:kmeans_step",
-    "hierarchical": "mlreview.sections.clustering.clustering:hierarchical_step",
-    "dbscan": "mlreview.sections.clustering.clustering:dbscan_step",
-    "fig55-plot": "mlreview.sections.clustering.plots:fig55_plot_step",
-    "fig56-plot": "mlreview.sections.clustering.plots:fig56_plot_step",
-    "fig57-plot": "mlreview.sections.clustering.plots:fig57_plot_step",
+    "kmeans_fit": "mlreview.sections.clustering.clustering:kmeans_fit",
+    "hierarchical_fit": "mlreview.sections.clustering.clustering:hierarchical_fit",
+    "dbscan_fit": "mlreview.sections.clustering.clustering:dbscan_fit",
+    "fig55_plot": "mlreview.sections.clustering.plots:fig55_plot",
+    "fig56_plot": "mlreview.sections.clustering.plots:fig56_plot",
+    "fig57_plot": "mlreview.sections.clustering.plots:fig57_plot",
 }
 
 
@@ -32,7 +32,7 @@ def config(root) -> dict:
 
 def test_steps_are_registered():
     for name, target in STEPS.items():
-        assert cli.STEPS[name] == target
+        assert registry()[name] == target
 
 
 # ----------------------------------------------------------------------------- K-means
@@ -80,14 +80,14 @@ def test_kmeans_matches_scikit_learn_from_the_same_start():
 
 def test_kmeans_step_and_plot(config, tmp_path):
     p = config["fig55"]
-    m = run_step("kmeans", {k: v for k, v in p.items() if k != "plot"},
+    m = run_step("kmeans_fit", {k: v for k, v in p.items() if k != "plot"},
                  outputs={"data": tmp_path / "fig55.npz", "metrics": tmp_path / "fig55.json"})
     assert m["n_points"] == 300 and m["k"] == 3 and len(m["objective"]) == m["iterations"]
     assert m["c68"]["monotone"] and m["c68"]["max_increase"] <= m["c68"]["tolerance"]
     assert m["c69"]["holds"] and m["adjusted_rand_index"] > 0.95
     d = load_npz(tmp_path / "fig55.npz")
     assert d["means"].shape == (m["iterations"], 3, 2) and d["assignments"].shape == (m["iterations"], 300)
-    run_step("fig55-plot", p, inputs={"data": tmp_path / "fig55.npz"},
+    run_step("fig55_plot", p, inputs={"data": tmp_path / "fig55.npz"},
              outputs={"pdf": tmp_path / "fig55.pdf", "png": tmp_path / "fig55.png"})
     assert (tmp_path / "fig55.png").stat().st_size > 1000
 
@@ -111,7 +111,7 @@ def test_single_linkage_heights_are_the_minimum_spanning_tree_edges():
 
 def test_hierarchical_step_and_plot(config, tmp_path):
     p = config["fig56"]
-    m = run_step("hierarchical", {k: v for k, v in p.items() if k != "plot"},
+    m = run_step("hierarchical_fit", {k: v for k, v in p.items() if k != "plot"},
                  outputs={"data": tmp_path / "fig56.npz", "metrics": tmp_path / "fig56.json"})
     n = p["n_points"]
     heights = m["merge_heights"]
@@ -123,7 +123,7 @@ def test_hierarchical_step_and_plot(config, tmp_path):
     assert d["merge_members"].shape == (n - 1, n) and d["merge_members"][-1].all()
     lo, hi = p["box"]
     assert d["X"].min() >= lo and d["X"].max() <= hi
-    run_step("fig56-plot", p, inputs={"data": tmp_path / "fig56.npz"},
+    run_step("fig56_plot", p, inputs={"data": tmp_path / "fig56.npz"},
              outputs={"pdf": tmp_path / "fig56.pdf", "png": tmp_path / "fig56.png"})
     assert (tmp_path / "fig56.png").stat().st_size > 1000
 
@@ -153,13 +153,13 @@ def test_density_grid_is_a_normalised_density():
 
 def test_dbscan_step_and_plot(config, tmp_path):
     p = {**config["fig57"], "density_grid": 40}
-    m = run_step("dbscan", {k: v for k, v in p.items() if k != "plot"},
+    m = run_step("dbscan_fit", {k: v for k, v in p.items() if k != "plot"},
                  outputs={"data": tmp_path / "fig57.npz", "metrics": tmp_path / "fig57.json"})
     assert m["n_points"] == p["n_moons"] + p["n_outliers"]
     assert m["n_clusters"] == 2 and m["c70"]["holds"]
     assert 0.5 < m["outliers_labelled_noise"] <= 1 and m["moon_points_labelled_noise"] < 0.1
     ill = m["illustration"]
     assert ill["core"] + ill["border"] + ill["noise"] == ill["n_points"] and ill["core"] > 0 and ill["noise"] > 0
-    run_step("fig57-plot", p, inputs={"data": tmp_path / "fig57.npz"},
+    run_step("fig57_plot", p, inputs={"data": tmp_path / "fig57.npz"},
              outputs={"pdf": tmp_path / "fig57.pdf", "png": tmp_path / "fig57.png"})
     assert (tmp_path / "fig57.png").stat().st_size > 1000

@@ -14,27 +14,28 @@ import torch
 import yaml
 
 from mlreview import cli
+from mlreview.steps import registry
 from mlreview.cli import run_step
 from mlreview.data import susy as S
+from mlreview.data.splits import split_indices
 from mlreview.errors import MlreviewError
 from mlreview.io import load_npz, save_json, save_npz
+from mlreview.nn import models as M
+from mlreview.nn.training import as_tensor, evaluate_classifier, history_arrays
 from mlreview.sections.deep_networks import common as dc
 from mlreview.sections.deep_networks import ising as di
 from mlreview.sections.deep_networks import susy as ds
-from mlreview.logistic import split_indices
-from mlreview.nn import models as M
-from mlreview.nn.training import as_tensor, evaluate_classifier
 from tests.conftest import ROOT, save_tiny_ising
 
-#: the steps of Sections IX-X (cli.STEPS maps each to its function)
-STEPS = ("mnist-dnn", "mnist-optimizer-cv", "mnist-optimizers", "mnist-cnn", "susy-dnn-cell", "susy-dnn-grid",
-         "ising-dnn-cell", "ising-dnn-grid", "ising-cnn-depth", "ising-cnn-depths", "network-history-plot",
-         "mnist-cnn-plot", "mnist-optimizers-plot", "susy-dnn-plot", "ising-dnn-plot", "ising-cnn-plot")
+#: the steps of Sections IX-X (registry() maps each to its function)
+STEPS = ("mnist_dnn_fit", "mnist_optimizer_cv", "mnist_optimizers_gather", "mnist_cnn_fit", "susy_dnn_cell", "susy_dnn_grid",
+         "ising_dnn_cell", "ising_dnn_grid", "ising_cnn_depth", "ising_cnn_gather", "mnist_dnn_plot",
+         "mnist_cnn_plot", "mnist_optimizers_plot", "fig40_plot", "fig41_plot", "fig45_plot")
 
 
 def test_steps_are_registered():
     for name in STEPS:
-        target = cli.STEPS[name]
+        target = registry()[name]
         assert target.startswith("mlreview.sections.deep_networks.") and callable(cli.resolve(name))
 
 
@@ -210,7 +211,7 @@ def test_grid_helpers():
     with pytest.raises(MlreviewError, match="two grid cells"):
         dc.index_cells(cells + cells[:1], ("size", "lr"))
     assert dc.value_label(1e-5) == "1e-05" and dc.value_label(200000) == "200000"
-    assert dc.history_arrays(None, ("epoch",))["epoch"].size == 0
+    assert history_arrays(None, ("epoch",))["epoch"].size == 0
 
 
 def test_best_learning_rate_ignores_critical_and_breaks_ties():
@@ -234,17 +235,17 @@ def mnist_params(section, **changes):
 
 def test_mnist_dnn_and_plots(mnist_file, section, tmp_path):
     params = mnist_params(section)
-    m = run_step("mnist-dnn", params, inputs={"npz": mnist_file},
+    m = run_step("mnist_dnn_fit", params, inputs={"npz": mnist_file},
                  outputs={"data": tmp_path / "d.npz", "metrics": tmp_path / "m.json"})
     assert m["n_train"] == 300 and m["n_test"] == 90 and m["epochs"] == 3
     assert m["test"]["accuracy"] > 0.9 and m["test"]["n"] == 90 and m["test"]["ci_low"] <= m["test"]["accuracy"]
     assert len(m["per_epoch"]["test_accuracy"]) == 3 and m["per_epoch"]["train_accuracy"][-1] == m["train"]["accuracy"]
     for fig in ("fig37", "fig38"):
-        run_step("network-history-plot", {"plot": section["mnist_dnn"]["plot"][fig]}, inputs={"data": tmp_path / "d.npz"},
+        run_step("mnist_dnn_plot", {"plot": section["mnist_dnn"]["plot"][fig]}, inputs={"data": tmp_path / "d.npz"},
                  outputs={"pdf": tmp_path / f"{fig}.pdf", "png": tmp_path / f"{fig}.png"})
         assert (tmp_path / f"{fig}.png").stat().st_size > 0
     with pytest.raises(MlreviewError, match="n_train"):
-        run_step("mnist-dnn", {**params, "n_train": 301}, inputs={"npz": mnist_file},
+        run_step("mnist_dnn_fit", {**params, "n_train": 301}, inputs={"npz": mnist_file},
                  outputs={"data": tmp_path / "x.npz"})
 
 
@@ -256,20 +257,20 @@ def test_mnist_optimizer_comparison(mnist_file, section, tmp_path):
                   "training": {"optimizer": name, **section["mnist_optimizers"]["settings"][name], "batch_size": 32,
                                "epochs": 2, "seed": 2, "device": "cpu"}}
         paths.append(tmp_path / f"{name}.json")
-        m = run_step("mnist-optimizer-cv", params, inputs={"npz": mnist_file}, outputs={"metrics": paths[-1]})
+        m = run_step("mnist_optimizer_cv", params, inputs={"npz": mnist_file}, outputs={"metrics": paths[-1]})
         assert len(m["fold_accuracy"]) == 3 and m["pooled"]["n"] == 300 and not m["diverged"]
         assert m["mean_accuracy"] == pytest.approx(np.mean(m["fold_accuracy"]))
         assert m["pooled"]["ci_low"] <= m["pooled"]["accuracy"] <= m["pooled"]["ci_high"]
-    g = run_step("mnist-optimizers", {"compared": ["adam", "sgd", "adadelta"]}, inputs={"cells": paths},
+    g = run_step("mnist_optimizers_gather", {"compared": ["adam", "sgd", "adadelta"]}, inputs={"cells": paths},
                  outputs={"data": tmp_path / "o.npz", "metrics": tmp_path / "o.json"})
     assert set(g["ranking"]) == {"sgd", "adam", "adadelta"} and g["best"] == g["ranking"][0]
     d = load_npz(tmp_path / "o.npz")
     assert list(d["optimizers"]) == ["adam", "sgd", "adadelta"]  # the config's order
-    run_step("mnist-optimizers-plot", {"plot": section["mnist_optimizers"]["plot"]}, inputs={"data": tmp_path / "o.npz"},
+    run_step("mnist_optimizers_plot", {"plot": section["mnist_optimizers"]["plot"]}, inputs={"data": tmp_path / "o.npz"},
              outputs={"pdf": tmp_path / "o.pdf", "png": tmp_path / "o.png"})
     assert (tmp_path / "o.png").stat().st_size > 0
     with pytest.raises(MlreviewError, match="rmsprop"):
-        run_step("mnist-optimizers", {"compared": ["adam", "rmsprop"]}, inputs={"cells": paths},
+        run_step("mnist_optimizers_gather", {"compared": ["adam", "rmsprop"]}, inputs={"cells": paths},
                  outputs={"data": tmp_path / "x.npz"})
 
 
@@ -277,10 +278,10 @@ def test_mnist_cnn(mnist_file, section, tmp_path):
     params = {**shared(section), **copy.deepcopy(section["mnist_cnn"]), "n_train": 300, "n_test": 90,
               "channels": [4], "kernel": 2, "dense": [16], "dropout": 0.2}
     params["training"] = fast(params["training"], epochs=3, batch_size=32, lr=1e-2)
-    m = run_step("mnist-cnn", params, inputs={"npz": mnist_file},
+    m = run_step("mnist_cnn_fit", params, inputs={"npz": mnist_file},
                  outputs={"data": tmp_path / "c.npz", "metrics": tmp_path / "c.json"})
     assert m["test"]["accuracy"] > 0.9 and m["train"]["n"] == 300 and len(m["per_epoch"]["test_accuracy"]) == 3
-    run_step("mnist-cnn-plot", {}, inputs={"data": tmp_path / "c.npz"},
+    run_step("mnist_cnn_plot", {}, inputs={"data": tmp_path / "c.npz"},
              outputs={"pdf": tmp_path / "c.pdf", "png": tmp_path / "c.png"})
     assert (tmp_path / "c.png").stat().st_size > 0
 
@@ -313,12 +314,12 @@ def test_susy_grid_cells_gather_and_plot(susy_file, section, tmp_path):
     for size in sizes:
         for lr in lrs:
             paths.append(tmp_path / f"D{size}_lr{lr:g}.json")
-            m = run_step("susy-dnn-cell", susy_params(section, size=size, lr=lr), inputs={"parquet": susy_file},
+            m = run_step("susy_dnn_cell", susy_params(section, size=size, lr=lr), inputs={"parquet": susy_file},
                          outputs={"metrics": paths[-1]})
             assert m["batch_size"] == max(1, round(0.05 * 0.8 * size)) and m["source"] == "toy"
             assert len(m["per_epoch"]["test_accuracy"]) == 3 and m["test"]["n"] == round(0.2 * size)
     params = {"sizes": sizes, "learning_rates": lrs, "claims": {"c51_cell": {"size": 3000, "lr": 0.1}}}
-    g = run_step("susy-dnn-grid", params, inputs={"cells": paths},
+    g = run_step("susy_dnn_grid", params, inputs={"cells": paths},
                  outputs={"data": tmp_path / "g.npz", "metrics": tmp_path / "g.json"})
     acc = np.array(g["test_accuracy"], dtype=float)
     assert acc.shape == (2, 2) and g["c52"]["max_test_accuracy"] == np.nanmax(acc)
@@ -326,11 +327,11 @@ def test_susy_grid_cells_gather_and_plot(susy_file, section, tmp_path):
     assert g["c51"]["argmax_lr"] == 0.1 and acc[1, 1] > 0.8 and acc[1, 1] > acc[1, 0]
     assert g["c51"]["holds"] == (g["c51"]["argmax_size"] == 3000)
     assert g["best"]["accuracy"] == g["c52"]["max_test_accuracy"] and g["n_diverged"] == 0
-    run_step("susy-dnn-plot", {"plot": section["susy_dnn"]["plot"]}, inputs={"data": tmp_path / "g.npz"},
+    run_step("fig40_plot", {"plot": section["susy_dnn"]["plot"]}, inputs={"data": tmp_path / "g.npz"},
              outputs={"pdf": tmp_path / "g.pdf", "png": tmp_path / "g.png"})
     assert (tmp_path / "g.png").stat().st_size > 0
     with pytest.raises(MlreviewError, match="no grid cell"):
-        run_step("susy-dnn-grid", {**params, "sizes": [500, 1000]}, inputs={"cells": paths},
+        run_step("susy_dnn_grid", {**params, "sizes": [500, 1000]}, inputs={"cells": paths},
                  outputs={"data": tmp_path / "x.npz"})
 
 
@@ -352,11 +353,11 @@ def test_ising_dnn_cells_gather_and_plot(ising_file, section, tmp_path):
             params = ising_params(section, "ising_dnn", hidden_units=n, lr=lr)
             params["training"] = fast(params["training"], epochs=8, batch_size=16)
             paths.append(tmp_path / f"N{n}_lr{lr:g}.json")
-            m = run_step("ising-dnn-cell", params, inputs={"dataset": ising_file}, outputs={"metrics": paths[-1]})
+            m = run_step("ising_dnn_cell", params, inputs={"dataset": ising_file}, outputs={"metrics": paths[-1]})
             assert m["n_train"] + m["n_test"] == 4 * PER_T and m["n_critical"] == 3 * PER_T
             assert {"train", "test", "critical"} <= set(m) and len(m["per_epoch"]["critical_accuracy"]) == 8
     claims = section["ising_dnn"]["claims"]
-    g = run_step("ising-dnn-grid", {"hidden_units": hidden, "learning_rates": lrs, "claims": claims},
+    g = run_step("ising_dnn_grid", {"hidden_units": hidden, "learning_rates": lrs, "claims": claims},
                  inputs={"cells": paths}, outputs={"data": tmp_path / "g.npz", "metrics": tmp_path / "g.json"})
     test = np.array(g["test_accuracy"])
     # ten neurons at learning rate 0.1 learn |m|; a learning rate of 1e-6 leaves the random start
@@ -364,7 +365,7 @@ def test_ising_dnn_cells_gather_and_plot(ising_file, section, tmp_path):
     assert g["c54"]["holds"] is False and "missing" in g["c54"]["summary"]  # no N = 100, 1000 in this grid
     assert g["c54"]["best_per_hidden_units"]["10"]["lr"] == 0.1
     plot = section["ising_dnn"]["plot"]
-    run_step("ising-dnn-plot", {"plot": plot}, inputs={"data": tmp_path / "g.npz"},
+    run_step("fig41_plot", {"plot": plot}, inputs={"data": tmp_path / "g.npz"},
              outputs={"pdf": tmp_path / "g.pdf", "png": tmp_path / "g.png"})
     assert (tmp_path / "g.png").stat().st_size > 0
 
@@ -380,7 +381,7 @@ def test_ising_dnn_c54_quantities(tmp_path):
     for i, cell in enumerate(cells):
         paths.append(tmp_path / f"{i}.json")
         save_json(paths[-1], {"metrics": cell})
-    g = run_step("ising-dnn-grid", {"hidden_units": [10, 100], "learning_rates": [0.1],
+    g = run_step("ising_dnn_grid", {"hidden_units": [10, 100], "learning_rates": [0.1],
                                     "claims": {"c53_cell": {"hidden_units": 10, "lr": 0.1},
                                                "c54": {"fewer": 10, "more": [100, 1000]}}},
                  inputs={"cells": paths}, outputs={"data": tmp_path / "g.npz"})
@@ -393,16 +394,16 @@ def test_ising_cnn_depths_are_deterministic_gather_and_plot(ising_file, section,
         params = ising_params(section, "ising_cnn", depth=depth)
         params["training"] = fast(params["training"], epochs=3, batch_size=16, lr=0.05)
         paths.append(tmp_path / f"D{depth}.json")
-        m = run_step("ising-cnn-depth", params, inputs={"dataset": ising_file}, outputs={"metrics": paths[-1]})
+        m = run_step("ising_cnn_depth", params, inputs={"dataset": ising_file}, outputs={"metrics": paths[-1]})
         assert m["lattice"] == L and len(m["per_epoch"]["test_accuracy"]) == 3
         if first is None:
             first = m
-            again = run_step("ising-cnn-depth", params, inputs={"dataset": ising_file})
+            again = run_step("ising_cnn_depth", params, inputs={"dataset": ising_file})
             same = ("test", "critical", "per_epoch")
             assert {k: again[k] for k in same if k != "per_epoch"} == {k: m[k] for k in same if k != "per_epoch"}
             assert again["per_epoch"]["test_accuracy"] == m["per_epoch"]["test_accuracy"]
             assert again["per_epoch"]["train_loss"] == m["per_epoch"]["train_loss"]
-    g = run_step("ising-cnn-depths", {"depths": [1, 3]}, inputs={"cells": paths},
+    g = run_step("ising_cnn_gather", {"depths": [1, 3]}, inputs={"cells": paths},
                  outputs={"data": tmp_path / "g.npz", "metrics": tmp_path / "g.json"})
     # three filters learn a sign-symmetric (domain-wall) feature on this tiny lattice; one filter
     # needs more than 3 epochs here
@@ -412,11 +413,11 @@ def test_ising_cnn_depths_are_deterministic_gather_and_plot(ising_file, section,
     assert g["c57"]["n_depths"] == 2 and isinstance(g["c57"]["holds"], bool)
     d = load_npz(tmp_path / "g.npz")
     assert d["test_per_epoch"].shape == (2, 3) and list(d["depths"]) == [1, 3]
-    run_step("ising-cnn-plot", {"plot": section["ising_cnn"]["plot"]}, inputs={"data": tmp_path / "g.npz"},
+    run_step("fig45_plot", {"plot": section["ising_cnn"]["plot"]}, inputs={"data": tmp_path / "g.npz"},
              outputs={"pdf": tmp_path / "g.pdf", "png": tmp_path / "g.png"})
     assert (tmp_path / "g.png").stat().st_size > 0
     with pytest.raises(MlreviewError, match="depths \\[5\\]"):
-        run_step("ising-cnn-depths", {"depths": [1, 5]}, inputs={"cells": paths}, outputs={"data": tmp_path / "x.npz"})
+        run_step("ising_cnn_gather", {"depths": [1, 5]}, inputs={"cells": paths}, outputs={"data": tmp_path / "x.npz"})
 
 
 def test_lattice_of_needs_a_square():

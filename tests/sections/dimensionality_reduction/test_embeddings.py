@@ -5,16 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mlreview import cli
+from mlreview.steps import registry
 from mlreview.cli import run_step
 from mlreview.io import load_npz, save_npz
 from mlreview.sections.dimensionality_reduction import embeddings as em
 
 STEPS = {
-    "gaussian-mixture-views": "mlreview.sections.dimensionality_reduction.embeddings:mixture_step",
-    "mnist-embed": "mlreview.sections.dimensionality_reduction.embeddings:mnist_step",
-    "fig53-plot": "mlreview.sections.dimensionality_reduction.plots:fig53_plot_step",
-    "fig54-plot": "mlreview.sections.dimensionality_reduction.plots:fig54_plot_step",
+    "gaussian_mixture_views": "mlreview.sections.dimensionality_reduction.embeddings:gaussian_mixture_views",
+    "mnist_embed": "mlreview.sections.dimensionality_reduction.embeddings:mnist_embed",
+    "fig53_plot": "mlreview.sections.dimensionality_reduction.plots:fig53_plot",
+    "fig54_plot": "mlreview.sections.dimensionality_reduction.plots:fig54_plot",
 }
 
 TSNE = {"perplexity": 10.0, "iterations": 200, "exaggeration_iterations": 50, "exaggeration": 12.0,
@@ -24,7 +24,7 @@ SCORES = {"knn_neighbors": 5, "cv_folds": 3, "seed": 0, "silhouette_sample": Non
 
 def test_steps_are_registered():
     for name, target in STEPS.items():
-        assert cli.STEPS[name] == target
+        assert registry()[name] == target
 
 
 def test_gaussian_mixture_shapes_range_and_seed():
@@ -61,7 +61,7 @@ def mixture_params() -> dict:
 
 def test_mixture_step_and_plot(tmp_path):
     p = mixture_params()
-    m = run_step("gaussian-mixture-views", {k: v for k, v in p.items() if k != "plot"},
+    m = run_step("gaussian_mixture_views", {k: v for k, v in p.items() if k != "plot"},
                  outputs={"data": tmp_path / "fig53.npz", "metrics": tmp_path / "fig53.json"})
     assert m["n_points"] == 150 and m["dimension"] == 20
     assert set(m["scores"]) == {"coordinates", "random", "pca", "tsne"}
@@ -71,7 +71,7 @@ def test_mixture_step_and_plot(tmp_path):
     assert {"holds", "tsne_knn", "pca_knn"} <= set(m["c63"]) and "holds" in m["c64"]
     d = load_npz(tmp_path / "fig53.npz")
     assert all(d[f"view_{v}"].shape == (150, 2) for v in ("coordinates", "random", "pca", "tsne"))
-    run_step("fig53-plot", p, inputs={"data": tmp_path / "fig53.npz"},
+    run_step("fig53_plot", p, inputs={"data": tmp_path / "fig53.npz"},
              outputs={"pdf": tmp_path / "fig53.pdf", "png": tmp_path / "fig53.png"})
     assert (tmp_path / "fig53.png").stat().st_size > 1000
 
@@ -93,7 +93,7 @@ def mnist_file(tmp_path_factory):
 def test_mnist_step_and_plot(mnist_file, tmp_path):
     p = {"n_points": 120, "subset_seed": 0, "pca_dims": 10, "threads": 1, "raw_tsne": True, "tsne": TSNE,
          "scores": SCORES, "plot": {"cmap": "tab10", "marker_size": 2.0, "alpha": 0.5}}
-    m = run_step("mnist-embed", {k: v for k, v in p.items() if k != "plot"}, inputs={"npz": mnist_file},
+    m = run_step("mnist_embed", {k: v for k, v in p.items() if k != "plot"}, inputs={"npz": mnist_file},
                  outputs={"data": tmp_path / "fig54.npz", "metrics": tmp_path / "fig54.json"})
     assert m["n_points"] == 120 and m["pca_dims"] == 10 and 0 < m["pca_evr_retained"] <= 1
     assert m["tsne"]["n_input_dims"] == 10 and m["tsne_raw"]["n_input_dims"] == 784
@@ -101,12 +101,12 @@ def test_mnist_step_and_plot(mnist_file, tmp_path):
     assert m["scores"]["tsne"]["knn_accuracy"] == 1.0 and m["scores"]["tsne_raw"]["knn_accuracy"] == 1.0
     assert m["c66"]["knn_gain"] == pytest.approx(m["scores"]["tsne"]["knn_accuracy"] - m["scores"]["pca"]["knn_accuracy"])
     assert set(m["c67"]) == {"silhouette_drop", "knn_drop", "holds"}
-    run_step("fig54-plot", p, inputs={"data": tmp_path / "fig54.npz"},
+    run_step("fig54_plot", p, inputs={"data": tmp_path / "fig54.npz"},
              outputs={"pdf": tmp_path / "fig54.pdf", "png": tmp_path / "fig54.png"})
     assert (tmp_path / "fig54.png").stat().st_size > 1000
     # without the raw-pixel run: no C67 quantities, two panels
     p["raw_tsne"] = False
-    m = run_step("mnist-embed", {k: v for k, v in p.items() if k != "plot"}, inputs={"npz": mnist_file},
+    m = run_step("mnist_embed", {k: v for k, v in p.items() if k != "plot"}, inputs={"npz": mnist_file},
                  outputs={"data": tmp_path / "b.npz"})
     assert "c67" not in m and "tsne_raw" not in m
     assert "view_tsne_raw" not in load_npz(tmp_path / "b.npz")

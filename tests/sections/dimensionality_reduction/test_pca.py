@@ -7,7 +7,7 @@ import copy
 import numpy as np
 import pytest
 
-from mlreview import cli
+from mlreview.steps import registry
 from mlreview.cli import run_step
 from mlreview.errors import MlreviewError
 from mlreview.io import load_npz, save_npz
@@ -20,8 +20,8 @@ PER_T = 60
 
 
 def test_steps_are_registered():
-    assert cli.STEPS["ising-pca"] == "mlreview.sections.dimensionality_reduction.pca:ising_step"
-    assert cli.STEPS["fig51-plot"] == "mlreview.sections.dimensionality_reduction.plots:fig51_plot_step"
+    assert registry()["ising_pca"] == "mlreview.sections.dimensionality_reduction.pca:ising_pca"
+    assert registry()["fig51_plot"] == "mlreview.sections.dimensionality_reduction.plots:fig51_plot"
 
 
 def test_spectrum_is_the_covariance_eigenvalues_and_sklearn_agrees():
@@ -79,7 +79,7 @@ def toy_states(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 def test_pca_of_ordered_and_random_states_finds_the_magnetisation():
     X, T = toy_states()
-    metrics, arrays = pc.ising_pca(X, T, params())
+    metrics, arrays = pc.pca_of_states(X, T, params())
     # PC1 is the uniform vector (the magnetisation) and holds most of the variance
     assert metrics["pc1_loadings"]["cosine_uniform"] > 0.99
     assert metrics["pc1_m_correlation"] > 0.99  # oriented along +m
@@ -99,7 +99,7 @@ def test_c61_fails_when_the_ordered_states_have_one_sign():
     X = X.copy()
     cold = T < 2.25
     X[cold] = 1  # every ordered state all up
-    metrics, _ = pc.ising_pca(X, T, params())
+    metrics, _ = pc.pca_of_states(X, T, params())
     assert not metrics["c61"]["ordered_split"] and not metrics["c61"]["holds"]
 
 
@@ -116,16 +116,16 @@ def ising_file(tmp_path_factory):
 
 def test_ising_step_and_plot(ising_file, tmp_path):
     p = params()
-    m = run_step("ising-pca", {k: v for k, v in p.items() if k != "plot"}, inputs={"dataset": ising_file},
+    m = run_step("ising_pca", {k: v for k, v in p.items() if k != "plot"}, inputs={"dataset": ising_file},
                  outputs={"data": tmp_path / "fig51.npz", "metrics": tmp_path / "fig51.json"})
     assert m["n_states"] == 50 * len(TEMPS) and m["n_features"] == L * L and m["per_temperature"] == 50
     d = load_npz(tmp_path / "fig51.npz")
     assert len(np.unique(d["rows"])) == len(d["rows"]) == m["n_states"]
     assert d["tc"] == pytest.approx(2.269185314213022) and int(d["lattice"]) == L
-    run_step("fig51-plot", p, inputs={"data": tmp_path / "fig51.npz"},
+    run_step("fig51_plot", p, inputs={"data": tmp_path / "fig51.npz"},
              outputs={"pdf": tmp_path / "fig51.pdf", "png": tmp_path / "fig51.png"})
     assert (tmp_path / "fig51.png").stat().st_size > 1000
     too_many = copy.deepcopy(p)
     too_many["per_temperature"] = PER_T + 1
     with pytest.raises(MlreviewError):
-        run_step("ising-pca", too_many, inputs={"dataset": ising_file}, outputs={"data": tmp_path / "x.npz"})
+        run_step("ising_pca", too_many, inputs={"dataset": ising_file}, outputs={"data": tmp_path / "x.npz"})

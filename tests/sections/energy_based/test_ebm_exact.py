@@ -64,7 +64,7 @@ def test_likelihood_step_and_plot(tmp_path):
                 "joint": {**TRAIN, "epochs": 1}},
         "ais": {"n_runs": 10, "n_steps": [10, 50], "schedule": "piecewise", "seed": 4},
     }
-    m = ebm_exact.likelihood_step(params, npz=tmp_path / "mnist.npz", data=tmp_path / "out.npz")
+    m = ebm_exact.rbm_likelihood(params, npz=tmp_path / "mnist.npz", data=tmp_path / "out.npz")
     assert m["n_train"] == 108 and m["n_val"] == 12
     for name in ("CD-1", "PCD-1"):
         curve = m["methods"][name]["per_epoch"]["ll_val"]
@@ -73,7 +73,7 @@ def test_likelihood_step_and_plot(tmp_path):
     assert len(m["ais_rows"]) == 3 * 2
     d = load_npz(tmp_path / "out.npz")
     assert d["ll_train"].shape == (2, 3)
-    figs.likelihood_plot_step(params, data=tmp_path / "out.npz", pdf=tmp_path / "f.pdf", png=tmp_path / "f.png")
+    figs.rbm_likelihood_plot(params, data=tmp_path / "out.npz", pdf=tmp_path / "f.pdf", png=tmp_path / "f.png")
     assert (tmp_path / "f.png").stat().st_size > 0
 
 
@@ -84,15 +84,15 @@ def test_ising_kl_step_and_plot(tmp_path):
         "training": {**TRAIN, "method": "pcd", "k": 1, "epochs": 3, "seed": 7},
         "ais": {"temperature": 3.0, "n_runs": 10, "n_steps": [10], "schedule": "linear", "seed": 8},
     }
-    m = ebm_exact.ising_kl_step(params, data=tmp_path / "out.npz")
+    m = ebm_exact.rbm_ising_kl(params, data=tmp_path / "out.npz")
     d = load_npz(tmp_path / "out.npz")
     assert d["kl"].shape == (2, 2, 2, 4)
     assert np.all(d["kl"] >= -1e-12)
     assert np.all(d["kl"][..., -1] < d["kl"][..., 0])  # training lowers the exact KL
     assert m["temperatures"]["2"]["exact_abs_m"] == pytest.approx(float(brute_force(3, 2.0)["mean_abs_m"]))
     assert len(m["ais_rows"]) == 2
-    figs.ising_kl_plot_step(params, data=tmp_path / "out.npz", pdf=tmp_path / "f.pdf", png=tmp_path / "f.png")
+    figs.rbm_ising_kl_plot(params, data=tmp_path / "out.npz", pdf=tmp_path / "f.pdf", png=tmp_path / "f.png")
     assert (tmp_path / "f.png").stat().st_size > 0
     with pytest.raises(Exception, match="ais.temperature"):
-        ebm_exact.ising_kl_step({**params, "hidden_sizes": [2], "ais": {**params["ais"], "temperature": 9.0}},
+        ebm_exact.rbm_ising_kl({**params, "hidden_sizes": [2], "ais": {**params["ais"], "temperature": 9.0}},
                                 data=tmp_path / "x.npz")

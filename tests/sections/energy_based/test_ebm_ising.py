@@ -53,7 +53,7 @@ def fitted(ising_file, tmp_path_factory):
     files = []
     for T in TEMPS:
         paths = {"model": out / f"T{T}_dbm.npz", "data": out / f"T{T}.npz", "metrics": out / f"T{T}.json"}
-        run_step("ising-dbm", {**params(), "temperature": T}, {"dataset": ising_file}, paths)
+        run_step("ising_dbm_fit", {**params(), "temperature": T}, {"dataset": ising_file}, paths)
         files.append(paths)
     return files
 
@@ -121,7 +121,7 @@ def test_fit_step_outputs(fitted):
 
 def test_fit_step_is_deterministic(ising_file, fitted, tmp_path):
     paths = {"model": tmp_path / "m.npz", "data": tmp_path / "d.npz", "metrics": tmp_path / "m.json"}
-    again = run_step("ising-dbm", {**params(), "temperature": 1.75}, {"dataset": ising_file}, paths)
+    again = run_step("ising_dbm_fit", {**params(), "temperature": 1.75}, {"dataset": ising_file}, paths)
     first = json.loads(fitted[0]["metrics"].read_text())["metrics"]
     assert again["observables"] == first["observables"]
 
@@ -130,7 +130,7 @@ def test_the_dbm_learns_the_ordered_states(ising_file, tmp_path):
     # enough training on 6 x 6 ordered states: reconstructions keep the order and the sign
     p = params(pretrain={"epochs": 10, "lr": 3.0e-2, "schedule": "constant"})
     paths = {"model": tmp_path / "m.npz", "data": tmp_path / "d.npz", "metrics": tmp_path / "m.json"}
-    m = run_step("ising-dbm", {**p, "temperature": 1.75}, {"dataset": ising_file}, paths)
+    m = run_step("ising_dbm_fit", {**p, "temperature": 1.75}, {"dataset": ising_file}, paths)
     rec, val = m["observables"]["reconstruction"], m["observables"]["validation"]
     assert rec["mean_abs_m"] > 0.8
     assert abs(rec["fraction_positive"] - val["fraction_positive"]) < 0.2
@@ -139,12 +139,12 @@ def test_the_dbm_learns_the_ordered_states(ising_file, tmp_path):
 def test_unknown_temperature(ising_file, tmp_path):
     paths = {"model": tmp_path / "m.npz", "data": tmp_path / "d.npz", "metrics": tmp_path / "m.json"}
     with pytest.raises(MlreviewError, match="no Ising states"):
-        run_step("ising-dbm", {**params(), "temperature": 0.5}, {"dataset": ising_file}, paths)
+        run_step("ising_dbm_fit", {**params(), "temperature": 0.5}, {"dataset": ising_file}, paths)
 
 
 def test_observables_step_and_figures(fitted, tmp_path):
     data, models = [f["data"] for f in fitted], [f["model"] for f in fitted]
-    m = run_step("ising-dbm-observables", params(), {"data": data, "models": models},
+    m = run_step("ising_dbm_observables", params(), {"data": data, "models": models},
                  {"summary": tmp_path / "s.npz", "metrics": tmp_path / "s.json"})
     assert m["temperatures"] == TEMPS and m["n_train"] == 180 and m["layers"] == [36, 16, 4]
     assert set(m["by_temperature"]) == {"T_1.75", "T_2.25", "T_2.75"}
@@ -160,8 +160,8 @@ def test_observables_step_and_figures(fitted, tmp_path):
     assert w["W1"]["glorot_init_mean_abs"] == pytest.approx(np.sqrt(2 / (36 + 16)) * np.sqrt(2 / np.pi))
     assert w["W1"]["mean_abs"] == pytest.approx(float(ebm.load_model(fitted[0]["model"]).Ws[0].detach().abs().mean()))
     for f in fitted[:1]:
-        run_step("ising-dbm-plot", params(), {"data": f["data"]}, {"pdf": tmp_path / "a.pdf", "png": tmp_path / "a.png"})
-    run_step("ising-dbm-observables-plot", params(), {"summary": tmp_path / "s.npz"},
+        run_step("ising_dbm_plot", params(), {"data": f["data"]}, {"pdf": tmp_path / "a.pdf", "png": tmp_path / "a.png"})
+    run_step("ising_dbm_observables_plot", params(), {"summary": tmp_path / "s.npz"},
              {"pdf": tmp_path / "b.pdf", "png": tmp_path / "b.png"})
     for name in ("a.pdf", "a.png", "b.pdf", "b.png"):
         assert (tmp_path / name).stat().st_size > 0

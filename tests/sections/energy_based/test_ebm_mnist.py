@@ -10,12 +10,13 @@ import pytest
 import torch
 import yaml
 
-from mlreview.cli import STEPS, run_step
+from mlreview import ebm
+from mlreview.cli import run_step
+from mlreview.steps import registry
+from mlreview.data.splits import split_indices
 from mlreview.errors import MlreviewError
 from mlreview.io import load_json, load_npz, save_npz
-from mlreview import ebm
 from mlreview.sections.energy_based import mnist as em
-from mlreview.logistic import split_indices
 from tests.conftest import ROOT
 
 SIDE = 4
@@ -81,9 +82,9 @@ def fit_params(s: dict, name: str) -> dict:
 
 
 def test_steps_are_registered():
-    for step in ("ebm-mnist-fit", "ebm-mnist-dbm", "ebm-mnist-ais", "ebm-mnist-samples", "ebm-fig60-plot",
-                 "ebm-fig64-plot", "ebm-fig65-plot", "ebm-filters-plot", "ebm-free-energy-plot"):
-        assert step in STEPS
+    for step in ("ebm_mnist_fit", "ebm_mnist_dbm_fit", "ebm_mnist_ais", "ebm_mnist_samples", "fig60_plot",
+                 "fig64_plot", "fig65_plot", "ebm_filters_plot", "ebm_free_energy_plot"):
+        assert step in registry()
 
 
 def test_load_split_binarises_and_uses_the_shared_split(mnist_file, section):
@@ -183,22 +184,22 @@ def trained(mnist_file, section, config, tmp_path_factory):
     names = [*s["models"], "dbm"]
     fits = {}
     for name in s["models"]:
-        fits[name] = run_step("ebm-mnist-fit", fit_params(s, name), inputs={"npz": mnist_file},
+        fits[name] = run_step("ebm_mnist_fit", fit_params(s, name), inputs={"npz": mnist_file},
                               outputs={"data": out / f"{name}.npz", "metrics": out / f"ebm_mnist_fit_{name}.json"})
-    fits["dbm"] = run_step("ebm-mnist-dbm", fit_params(s, "dbm"),
+    fits["dbm"] = run_step("ebm_mnist_dbm_fit", fit_params(s, "dbm"),
                            inputs={"npz": mnist_file, "first": out / f"{s['dbm']['first_layer']}.npz"},
                            outputs={"data": out / "dbm.npz", "metrics": out / "ebm_mnist_fit_dbm.json"})
     ais = {}
     for name in names:
         extra = {"mean_field_iter": s["dbm"]["mean_field_iter"]} if name == "dbm" else {}
-        ais[name] = run_step("ebm-mnist-ais", {**data_params(s), "ais": s["ais"], "name": name, **extra},
+        ais[name] = run_step("ebm_mnist_ais", {**data_params(s), "ais": s["ais"], "name": name, **extra},
                              inputs={"npz": mnist_file, "model": out / f"{name}.npz"},
                              outputs={"metrics": out / f"ebm_mnist_ais_{name}.json"})
     clf = {**{k: v for k, v in config["logistic_regression"]["mnist"].items() if k != "plot"},
            "binarize": s["binarize"]}
-    run_step("mnist-softmax", clf, inputs={"npz": mnist_file}, outputs={"data": out / "clf.npz"})
+    run_step("mnist_softmax_fit", clf, inputs={"npz": mnist_file}, outputs={"data": out / "clf.npz"})
     samples = run_step(
-        "ebm-mnist-samples", {**data_params(s), "samples": s["samples"], "models": names,
+        "ebm_mnist_samples", {**data_params(s), "samples": s["samples"], "models": names,
                               "mean_field_iter": s["dbm"]["mean_field_iter"]},
         inputs={"npz": mnist_file, "classifier": out / "clf.npz", "models": [out / f"{n}.npz" for n in names],
                 "fits": [out / f"ebm_mnist_fit_{n}.json" for n in names],
@@ -227,7 +228,7 @@ def test_fits_write_models_with_their_history(trained):
 def test_dbm_refuses_a_first_layer_of_the_wrong_kind(trained, mnist_file, tmp_path):
     s, out = trained["s"], trained["out"]
     with pytest.raises(MlreviewError, match="first layer"):
-        run_step("ebm-mnist-dbm", fit_params(s, "dbm"), inputs={"npz": mnist_file, "first": out / "hopfield.npz"},
+        run_step("ebm_mnist_dbm_fit", fit_params(s, "dbm"), inputs={"npz": mnist_file, "first": out / "hopfield.npz"},
                  outputs={"data": tmp_path / "d.npz"})
 
 
@@ -273,12 +274,12 @@ def test_samples_metrics_and_arrays(trained):
 def test_plot_steps_draw_every_figure(trained, section, tmp_path):
     out, names = trained["out"], trained["names"]
     plot = {"plot": section["plot"], "models": names, "dbm": "dbm"}
-    for step in ("ebm-fig60-plot", "ebm-fig64-plot", "ebm-fig65-plot"):
+    for step in ("fig60_plot", "fig64_plot", "fig65_plot"):
         run_step(step, plot, inputs={"data": out / "samples.npz"},
                  outputs={"pdf": tmp_path / f"{step}.pdf", "png": tmp_path / f"{step}.png"})
-    run_step("ebm-filters-plot", {**plot, "model": "dbm"}, inputs={"data": out / "samples.npz"},
+    run_step("ebm_filters_plot", {**plot, "model": "dbm"}, inputs={"data": out / "samples.npz"},
              outputs={"pdf": tmp_path / "f.pdf", "png": tmp_path / "f.png"})
-    run_step("ebm-free-energy-plot", plot, inputs={"models": [out / f"{n}.npz" for n in names]},
+    run_step("ebm_free_energy_plot", plot, inputs={"models": [out / f"{n}.npz" for n in names]},
              outputs={"pdf": tmp_path / "fe.pdf", "png": tmp_path / "fe.png"})
     for png in tmp_path.glob("*.png"):
         assert png.stat().st_size > 1000

@@ -10,16 +10,17 @@ from sklearn.ensemble import AdaBoostClassifier, RandomForestClassifier
 from sklearn.tree import DecisionTreeClassifier
 
 from mlreview import cli
+from mlreview.steps import registry
 from mlreview.cli import run_step
 from mlreview.data import susy as S
+from mlreview.data.ising import load_phase_sets
 from mlreview.errors import MlreviewError
 from mlreview.io import load_npz, save_json
 from mlreview.sections.ensembles import bagging as bg
 from mlreview.sections.ensembles import iris as ie
 from mlreview.sections.ensembles import ising_forest as rf
 from mlreview.sections.ensembles import susy_xgboost as xg
-from mlreview.sections.logistic_regression.ising import load_sets
-from tests.sections.logistic_regression.test_logistic import ising_file, ising_params  # noqa: F401  (the tiny Ising file fixture)
+from tests.conftest import phase_set_params
 from tests.test_susy import write_parquet
 
 #: the steps of this section (each must resolve to a function of the section's modules)
@@ -28,7 +29,7 @@ MODULES = ("mlreview.sections.ensembles.bagging", "mlreview.sections.ensembles.i
 
 
 def test_steps_are_registered():
-    steps = [name for name, target in cli.STEPS.items() if target.partition(":")[0] in MODULES]
+    steps = [name for name, target in registry().items() if target.partition(":")[0] in MODULES]
     assert len(steps) == 12
     for name in steps:
         assert callable(cli.resolve(name))
@@ -92,7 +93,7 @@ def fig30_params(**kw):
 
 def test_bagging_fit_and_plot(tmp_path):
     data, metrics = tmp_path / "fig30.npz", tmp_path / "fig30.json"
-    m = run_step("bagging-perceptron", fig30_params(), outputs={"data": data, "metrics": metrics})
+    m = run_step("bagging_fit", fig30_params(), outputs={"data": data, "metrics": metrics})
     d = load_npz(data)
     assert d["weights"].shape == (9, 3) and d["x"].shape == (200, 2)
     np.testing.assert_allclose(d["w_average"], d["weights"].mean(axis=0))
@@ -102,16 +103,16 @@ def test_bagging_fit_and_plot(tmp_path):
     assert m["c40"]["fraction_vote_beats_median_test"] >= 0.5
     assert m["c40"]["mean_vote_test_error"] < m["c40"]["mean_individual_test_error"]
     # seeded: the same params give the same numbers
-    again = run_step("bagging-perceptron", fig30_params(), outputs={"data": tmp_path / "b.npz"})
+    again = run_step("bagging_fit", fig30_params(), outputs={"data": tmp_path / "b.npz"})
     assert again["c40"] == m["c40"]
     pdf, png = tmp_path / "fig30.pdf", tmp_path / "fig30.png"
-    run_step("bagging-plot", fig30_params(), inputs={"data": data}, outputs={"pdf": pdf, "png": png})
+    run_step("fig30_plot", fig30_params(), inputs={"data": data}, outputs={"pdf": pdf, "png": png})
     assert written(pdf, png)
 
 
 def test_bagging_needs_a_repetition(tmp_path):
     with pytest.raises(ValueError, match="repetitions"):
-        run_step("bagging-perceptron", fig30_params(repetitions=0), outputs={"data": tmp_path / "x.npz"})
+        run_step("bagging_fit", fig30_params(repetitions=0), outputs={"data": tmp_path / "x.npz"})
 
 
 # ----------------------------------------------------------------------------- spec 4.4
@@ -137,11 +138,11 @@ def test_ensemble_variance_matches_the_formula(rho):
 def test_variance_step_and_plot(tmp_path):
     params = {"rhos": [0.0, 0.5], "members": [1, 2, 10], "draws": 20000, "sigma": 1.0, "seed": 1}
     data = tmp_path / "v.npz"
-    m = run_step("ensemble-variance", params, outputs={"data": data, "metrics": tmp_path / "v.json"})
+    m = run_step("ensemble_variance", params, outputs={"data": data, "metrics": tmp_path / "v.json"})
     assert len(m["table"]) == 6 and m["c88"]["max_relative_error"] < 0.05
     assert m["c88"]["sampling_relative_sd"] == pytest.approx(np.sqrt(2 / 19999))
     pdf, png = tmp_path / "v.pdf", tmp_path / "v.png"
-    run_step("ensemble-variance-plot", params, inputs={"data": data}, outputs={"pdf": pdf, "png": png})
+    run_step("ensemble_variance_plot", params, inputs={"data": data}, outputs={"pdf": pdf, "png": png})
     assert written(pdf, png)
 
 
@@ -183,7 +184,7 @@ def test_vote_share_sums_to_one_and_its_argmax_is_the_prediction():
 
 def test_iris_fit_and_plot(tmp_path):
     data = tmp_path / "fig32.npz"
-    m = run_step("iris-ensembles", fig32_params(), outputs={"data": data, "metrics": tmp_path / "fig32.json"})
+    m = run_step("iris_ensembles_fit", fig32_params(), outputs={"data": data, "metrics": tmp_path / "fig32.json"})
     entry = m["petal_length__petal_width"]
     for model in ("tree", "forest", "adaboost"):
         assert 0.85 < entry[model]["cv_accuracy"] <= 1.0 and len(entry[model]["cv_scores"]) == 3
@@ -192,7 +193,7 @@ def test_iris_fit_and_plot(tmp_path):
     d = load_npz(data)
     assert d["pair0_forest_share"].shape == (len(d["pair0_gy"]), len(d["pair0_gx"]), 3)
     pdf, png = tmp_path / "fig32.pdf", tmp_path / "fig32.png"
-    run_step("iris-ensembles-plot", fig32_params(), inputs={"data": data}, outputs={"pdf": pdf, "png": png})
+    run_step("fig32_plot", fig32_params(), inputs={"data": data}, outputs={"pdf": pdf, "png": png})
     assert written(pdf, png)
 
 
@@ -245,19 +246,18 @@ def test_linear_fit_r2():
 
 
 def fig33_params():
-    base = ising_params()
-    return {key: base[key] for key in ("train_phases", "evaluation_phases", "dtype", "confidence")} | {
+    return phase_set_params() | {
         "train_fraction": 0.8, "split_seed": 7, "n_estimators": [2, 4, 6], "min_samples_split": {"fine": 2, "coarse": 60},
         "forest": {"bootstrap": True, "max_depth": None, "max_features": "sqrt", "criterion": "gini",
                    "random_state": 0},
         "threads": 1, "plot": {"sets": ["train", "test", "critical", "oob"], "ylim": [0.0, 1.05]}}
 
 
-def test_ising_forest_fit_compare_and_plot(ising_file, tmp_path):  # noqa: F811
+def test_ising_forest_fit_compare_and_plot(ising_file, tmp_path):
     params = fig33_params()
     data, metrics = tmp_path / "fig33.npz", tmp_path / "fig33.json"
-    m = run_step("ising-forest", params, inputs={"dataset": ising_file}, outputs={"data": data, "metrics": metrics})
-    sets = load_sets(ising_file, params)  # the split shared with Fig 21
+    m = run_step("ising_forest_fit", params, inputs={"dataset": ising_file}, outputs={"data": data, "metrics": metrics})
+    sets = load_phase_sets(ising_file, params)  # the split shared with Fig 21
     assert m["n_train"] == len(sets["train"][1]) and m["n_critical"] == len(sets["critical"][1])
     for kind in ("fine", "coarse"):
         times = [m[kind][f"n{s}"]["fit_seconds"] for s in (2, 4, 6)]
@@ -270,13 +270,13 @@ def test_ising_forest_fit_compare_and_plot(ising_file, tmp_path):  # noqa: F811
     d = load_npz(data)
     assert d["fine_test_ci"].shape == (3, 2)
     pdf, png = tmp_path / "fig33.pdf", tmp_path / "fig33.png"
-    run_step("ising-forest-plot", params, inputs={"data": data}, outputs={"pdf": pdf, "png": png})
+    run_step("fig33_plot", params, inputs={"data": data}, outputs={"pdf": pdf, "png": png})
     assert written(pdf, png)
     # C46 against a Fig 21 metrics file
     logistic = tmp_path / "fig21.json"
     save_json(logistic, {"metrics": {"n_train": 10, "liblinear": {
         "lam_0.1": {"test": {"accuracy": 0.6}}, "lam_1": {"test": {"accuracy": 0.7}}, "convergence_warnings": 0}}})
-    c = run_step("ising-forest-vs-logistic", {}, inputs={"forest": metrics, "logistic": logistic})
+    c = run_step("ising_forest_vs_logistic", {}, inputs={"forest": metrics, "logistic": logistic})
     low = min(m[k][f"n{s}"]["test"]["accuracy"] for k in ("fine", "coarse") for s in (2, 4, 6))
     assert c["logistic_best_lambda_key"] == "lam_1" and c["forest_min_test_accuracy"] == low
     assert c["c46"]["forest_minus_logistic_test"] == pytest.approx(low - 0.7)
@@ -325,7 +325,7 @@ def susy_file(tmp_path_factory):
 def test_xgboost_fit_tune_and_plot(susy_file, tmp_path):
     params = fig34_params()
     data, tuning = tmp_path / "fig34.npz", tmp_path / "tune.npz"
-    m = run_step("susy-xgboost", params, inputs={"parquet": susy_file},
+    m = run_step("susy_xgboost_fit", params, inputs={"parquet": susy_file},
                  outputs={"data": data, "metrics": tmp_path / "fig34.json"})
     assert m["source"] == "toy" and m["n_train"] == 1600 and m["n_test"] == 400
     # the lepton pT columns separate the classes (write_parquet's `separated`): the low-level model
@@ -338,14 +338,14 @@ def test_xgboost_fit_tune_and_plot(susy_file, tmp_path):
     # C48 quotes the logistic-regression accuracy of the Figs 23/25 fit (its metrics file) for comparison
     save_json(tmp_path / "lr.json", {"metrics": {"test": {"accuracy": 0.79}, "n_train": 1600,
                                                  "features": list(S.FEATURES)}})
-    t = run_step("susy-xgboost-tune", params, inputs={"parquet": susy_file, "logistic": tmp_path / "lr.json"},
+    t = run_step("susy_xgboost_tune", params, inputs={"parquet": susy_file, "logistic": tmp_path / "lr.json"},
                  outputs={"data": tuning, "metrics": tmp_path / "tune.json"})
     assert t["c48"]["logistic_regression"] == {"test_accuracy": 0.79, "n_train": 1600, "n_features": 18}
     assert t["grid_size"] == 2 and len(t["all"]["grid"]) == 2
     assert t["c48"]["best_params"]["max_depth"] in (2, 3)
     assert load_npz(tuning)["all_cv_accuracy"].shape == (1, 2)  # sorted keys: learning_rate, max_depth
     pdf, png = tmp_path / "fig34.pdf", tmp_path / "fig34.png"
-    run_step("susy-xgboost-plot", params, inputs={"data": data, "tuning": tuning}, outputs={"pdf": pdf, "png": png})
+    run_step("fig34_plot", params, inputs={"data": data, "tuning": tuning}, outputs={"pdf": pdf, "png": png})
     assert written(pdf, png)
 
 

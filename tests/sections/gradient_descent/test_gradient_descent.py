@@ -133,7 +133,7 @@ FIG09 = {
 
 def test_quadratic_step(tmp_path):
     out = {"data": tmp_path / "fig07.npz", "metrics": tmp_path / "fig07.json"}
-    m = run_step("gd-quadratic", FIG07, outputs=out)
+    m = run_step("gradient_descent_quadratic", FIG07, outputs=out)
     assert load_json(out["metrics"])["metrics"]["regimes"]["all_match_theory"] is True
     for key in ("eta_0.1", "eta_0.5", "eta_0.9", "eta_1.01"):
         entry = m[key]
@@ -169,13 +169,13 @@ def test_quadratic_step(tmp_path):
     assert data["grid_e"].shape == (41, 41)
 
     pdf, png = tmp_path / "fig07.pdf", tmp_path / "fig07.png"
-    run_step("gd-quadratic-plot", FIG07, inputs={"data": out["data"]}, outputs={"pdf": pdf, "png": png})
+    run_step("fig07_plot", FIG07, inputs={"data": out["data"]}, outputs={"pdf": pdf, "png": png})
     assert pdf.stat().st_size > 0 and png.stat().st_size > 0
 
 
 def test_beale_step(tmp_path):
     out = {"data": tmp_path / "fig09.npz", "metrics": tmp_path / "fig09.json"}
-    m = run_step("gd-beale", FIG09, outputs=out)
+    m = run_step("gradient_descent_beale", FIG09, outputs=out)
     assert m["epsilon_placement"] == "outside_sqrt"
     assert m["at_minimum"]["max_abs_f_grad"] == 0.0
     for start in FIG09["starts"]:
@@ -204,11 +204,11 @@ def test_beale_step(tmp_path):
     assert not np.allclose(data["trajectories"][0], data["trajectories"][1])
 
     pdf, png = tmp_path / "fig09.pdf", tmp_path / "fig09.png"
-    run_step("gd-beale-plot", FIG09, inputs={"data": out["data"]}, outputs={"pdf": pdf, "png": png})
+    run_step("fig09_plot", FIG09, inputs={"data": out["data"]}, outputs={"pdf": pdf, "png": png})
     assert pdf.stat().st_size > 0 and png.stat().st_size > 0
 
 
 def test_beale_step_rejects_unknown_ravine_start(tmp_path):
     params = {**FIG09, "ravine": {**FIG09["ravine"], "start": [0.0, 0.0]}}
     with pytest.raises(ValueError, match="ravine start"):
-        run_step("gd-beale", params, outputs={"data": tmp_path / "x.npz"})
+        run_step("gradient_descent_beale", params, outputs={"data": tmp_path / "x.npz"})

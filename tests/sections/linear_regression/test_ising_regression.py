@@ -6,18 +6,18 @@ import numpy as np
 import pytest
 from sklearn.linear_model import Lasso
 
-from mlreview import cli
+from mlreview.steps import registry
 from mlreview.cli import run_step
 from mlreview.data.ising import load_ising1d
 from mlreview.io import load_json, load_npz, save_json
-from mlreview.ising.chain1d import chain1d_step, chain_energies, coupling_matrix, pair_features, random_chains
+from mlreview.ising.chain1d import ising1d_chains, chain_energies, coupling_matrix, pair_features, random_chains
 from mlreview.sections.linear_regression import ising as ir
 from mlreview.sections.linear_regression.paths import r2
 
 STEPS = {
-    "ising1d-regression": "mlreview.sections.linear_regression.ising:fit_step",
-    "ising1d-r2-plot": "mlreview.sections.linear_regression.ising_plots:r2_plot_step",
-    "ising1d-couplings-plot": "mlreview.sections.linear_regression.ising_plots:couplings_plot_step",
+    "ising1d_regression": "mlreview.sections.linear_regression.ising:ising1d_regression",
+    "fig16_plot": "mlreview.sections.linear_regression.ising_plots:fig16_plot",
+    "fig17_plot": "mlreview.sections.linear_regression.ising_plots:fig17_plot",
 }
 
 
@@ -119,7 +119,7 @@ PLOT = {"plot": {"ylim": [-0.1, 1.1], "cmap": "seismic", "clim": [-1.0, 1.0]}}
 @pytest.fixture()
 def inputs(tmp_path):
     chains = tmp_path / "ising1d.npz"
-    chain1d_step({"n_states": 250, "length": 8, "J": 1.0, "seed": 5}, data=chains)
+    ising1d_chains({"n_states": 250, "length": 8, "J": 1.0, "seed": 5}, data=chains)
     diabetes = tmp_path / "diabetes.json"
     save_json(diabetes, {"metrics": {"log10_lambda_half_ratio": 0.1}})
     return {"chains": chains, "diabetes": diabetes}
@@ -127,9 +127,9 @@ def inputs(tmp_path):
 
 def test_fit_and_plot_steps(tmp_path, inputs, monkeypatch):
     for name, target in STEPS.items():
-        monkeypatch.setitem(cli.STEPS, name, target)
+        monkeypatch.setitem(registry(), name, target)
     out = {"data": tmp_path / "fig16.npz", "metrics": tmp_path / "fig16.json"}
-    m = run_step("ising1d-regression", small_params(), inputs=inputs, outputs=out)
+    m = run_step("ising1d_regression", small_params(), inputs=inputs, outputs=out)
     assert load_json(out["metrics"])["metrics"]["c18"] == m["c18"]
     for key in ("figure_grid", "metric_grid", "lambda_half", "log10_lambda_half_ratio", "lasso_best_lambda",
                 "log10_lasso_best_lambda", "lasso_plateau_lambdas", "c18", "c20", "c21", "c22", "c26",
@@ -152,10 +152,10 @@ def test_fit_and_plot_steps(tmp_path, inputs, monkeypatch):
     assert d["figure_grid_ols_test_r2"].shape == (4,) and d["metric_grid_lasso_test_r2"].shape == (17,)
 
     files = {"pdf": tmp_path / "fig16.pdf", "png": tmp_path / "fig16.png"}
-    assert run_step("ising1d-r2-plot", PLOT, inputs={"data": out["data"]}, outputs=files) is None
+    assert run_step("fig16_plot", PLOT, inputs={"data": out["data"]}, outputs=files) is None
     # Fig 17, with the optional book of 1 x 3 panels, one page per figure-grid lambda
     files.update(pdf=tmp_path / "fig17.pdf", png=tmp_path / "fig17.png", panels=tmp_path / "panels.pdf")
-    assert run_step("ising1d-couplings-plot", PLOT, inputs={"data": out["data"]}, outputs=files) is None
+    assert run_step("fig17_plot", PLOT, inputs={"data": out["data"]}, outputs=files) is None
     assert all(p.stat().st_size > 1000 for p in files.values())
     assert files["panels"].read_bytes().startswith(b"%PDF")
 
@@ -172,8 +172,8 @@ def test_metric_grid_warm_start_matches_cold_fits(inputs):
 
 def test_step_errors(tmp_path, inputs):
     with pytest.raises(ValueError, match="exceeds"):
-        ir.fit_step(small_params(n_train=200, n_test=100), data=tmp_path / "x.npz", **inputs)
+        ir.ising1d_regression(small_params(n_train=200, n_test=100), data=tmp_path / "x.npz", **inputs)
     with pytest.raises(ValueError, match="check_n_train"):
-        ir.fit_step(small_params(check_n_train=1000), data=tmp_path / "x.npz", **inputs)
-    m = ir.fit_step(small_params(check_n_train=None), data=tmp_path / "x.npz", **inputs)
+        ir.ising1d_regression(small_params(check_n_train=1000), data=tmp_path / "x.npz", **inputs)
+    m = ir.ising1d_regression(small_params(check_n_train=None), data=tmp_path / "x.npz", **inputs)
     assert "check_large_n" not in m

@@ -11,9 +11,10 @@ from sklearn.linear_model import Lasso, LinearRegression, Ridge
 from sklearn.metrics import r2_score
 
 from mlreview.cli import run_step
+from mlreview.grids import lambda_key, lambda_keys, log_grid
 from mlreview.io import load_json, load_npz
 from mlreview.sections.linear_regression import diabetes
-from mlreview.sections.linear_regression.paths import fit_path, lambda_half, lambda_key, lambda_keys, log_grid, r2
+from mlreview.sections.linear_regression.paths import fit_path, lambda_half, r2
 
 # ---------------------------------------------------------------- r2
 
@@ -183,7 +184,7 @@ def test_diabetes_steps(tmp_path, paper_config):
         "metric_lambdas": {"low": -5.0, "high": 5.0, "n": 11},
     }
     out = {"data": tmp_path / "diabetes.npz", "metrics": tmp_path / "diabetes.json"}
-    m = run_step("diabetes-fit", params, outputs=out)
+    m = run_step("diabetes_fit", params, outputs=out)
     assert load_json(out["metrics"])["metrics"] == m
     assert set(m) >= {
         "figure_grid",
@@ -216,7 +217,7 @@ def test_diabetes_steps(tmp_path, paper_config):
     assert data["figure_grid_ridge_test_r2"].shape == (4,)
     assert data["path_grid_lasso_coef"].shape == (5, 10)
     assert list(data["feature_names"]) == m["feature_names"]
-    for step, fig in (("diabetes-r2-plot", "fig14"), ("diabetes-paths-plot", "fig15")):
+    for step, fig in (("fig14_plot", "fig14"), ("fig15_plot", "fig15")):
         plot = {"pdf": tmp_path / f"{fig}.pdf", "png": tmp_path / f"{fig}.png"}
         run_step(step, section, inputs={"data": out["data"]}, outputs=plot)
         assert plot["pdf"].stat().st_size > 0 and plot["png"].stat().st_size > 0

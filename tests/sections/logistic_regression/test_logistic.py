@@ -6,46 +6,34 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 
-from mlreview import cli
+from mlreview.steps import registry
+from mlreview import logistic as lg
 from mlreview.cli import run_step
 from mlreview.data.fetch import DataFormatError
+from mlreview.data.ising import load_phase_sets
+from mlreview.data.splits import split_indices
+from mlreview.digits import load_classifier
 from mlreview.io import load_npz, save_npz
 from mlreview.sections.logistic_regression import ising as il
-from mlreview import logistic as lg
-from mlreview.sections.logistic_regression import mnist as ms
-from mlreview.logistic import split_indices
-from tests.conftest import save_tiny_ising
+from tests.conftest import TINY_L as L
+from tests.conftest import TINY_PER_T as PER_T
+from tests.conftest import TINY_TEMPS as TEMPS
+from tests.conftest import phase_set_params
 
 STEPS = {
-    "ising-logistic": "mlreview.sections.logistic_regression.ising:fit_step",
-    "ising-logistic-plot": "mlreview.sections.logistic_regression.plots:ising_accuracy_plot_step",
-    "mnist-softmax": "mlreview.sections.logistic_regression.mnist:fit_step",
-    "mnist-weights-plot": "mlreview.sections.logistic_regression.plots:mnist_weights_plot_step",
+    "ising_logistic_fit": "mlreview.sections.logistic_regression.ising:ising_logistic_fit",
+    "fig21_plot": "mlreview.sections.logistic_regression.plots:fig21_plot",
+    "mnist_softmax_fit": "mlreview.sections.logistic_regression.mnist:mnist_softmax_fit",
+    "fig27_plot": "mlreview.sections.logistic_regression.plots:fig27_plot",
 }
 
 
 def test_steps_are_registered():
     for name, target in STEPS.items():
-        assert cli.STEPS[name] == target
+        assert registry()[name] == target
 
 # ----------------------------------------------------------------------------- tiny inputs
 
-L = 6
-TEMPS = [1.0, 1.5, 2.0, 2.25, 2.5, 3.0, 3.5]
-PER_T = 40
-
-
-@pytest.fixture(scope="module")
-def ising_file(tmp_path_factory):
-    """A tiny file in the layout of ising2d.npz: ordered states mostly up (so that a linear model
-    can separate them; the real data hold both signs), disordered states random."""
-    rng = np.random.default_rng(0)
-    rows = []
-    for T in TEMPS:
-        flip = min(0.5, 0.05 * T**2)  # fraction of spins against the majority grows with T
-        sign = np.ones((PER_T, 1), np.int8) if T < 2.0 else rng.choice([-1, 1], size=(PER_T, 1))
-        rows.append(np.where(rng.random((PER_T, L * L)) < flip, -sign, sign).astype(np.int8))
-    return save_tiny_ising(tmp_path_factory.mktemp("ising") / "ising2d.npz", rows, TEMPS, L)
 
 
 @pytest.fixture(scope="module")
@@ -68,12 +56,9 @@ def mnist_file(tmp_path_factory):
 
 def ising_params() -> dict:
     return {
-        "train_phases": ["ordered", "disordered"],
-        "evaluation_phases": ["critical"],
+        **phase_set_params(),
         "train_fraction": 0.5,
         "split_seed": 5,
-        "dtype": "float32",
-        "confidence": 0.95,
         "lambdas": {"low": -2, "high": 2, "n": 3},
         "liblinear": {"solver": "liblinear", "l1_ratio": 0.0, "max_iter": 100, "tol": 1e-4, "random_state": 1},
         "sgd": {"penalty": "l2", "max_iter": 20, "tol": 1e-3, "learning_rate": "optimal", "shuffle": True,
@@ -195,7 +180,7 @@ def test_claim_quantities():
 
 
 def test_ising_sets_use_the_shared_split_and_keep_critical_apart(ising_file):
-    sets = il.load_sets(ising_file, ising_params())
+    sets = load_phase_sets(ising_file, ising_params())
     n_fit = PER_T * sum(T < 2.0 or T > 2.5 for T in TEMPS)
     tr, te = split_indices(n_fit, 0.5, seed=5)
     assert len(sets["train"][1]) == len(tr) and len(sets["test"][1]) == len(te)
@@ -206,7 +191,7 @@ def test_ising_sets_use_the_shared_split_and_keep_critical_apart(ising_file):
 
 def test_ising_fit_and_plot(ising_file, tmp_path):
     params = ising_params()
-    m = run_step("ising-logistic", params, inputs={"dataset": ising_file},
+    m = run_step("ising_logistic_fit", params, inputs={"dataset": ising_file},
                  outputs={"data": tmp_path / "fig21.npz", "metrics": tmp_path / "fig21.json"})
     assert not any(k.split("/")[-1].isdigit() for k in all_keys(m))
     assert m["n_train"] + m["n_test"] == 4 * PER_T and m["n_critical"] == 3 * PER_T and m["n_features"] == L * L
@@ -221,7 +206,7 @@ def test_ising_fit_and_plot(ising_file, tmp_path):
     assert set(m) >= {"c28", "c29", "c30", "c31"}
     d = load_npz(tmp_path / "fig21.npz")
     assert d["liblinear_test_ci"].shape == (3, 2) and np.allclose(d["lambdas"], [0.01, 1, 100])
-    run_step("ising-logistic-plot", params, inputs={"data": tmp_path / "fig21.npz"},
+    run_step("fig21_plot", params, inputs={"data": tmp_path / "fig21.npz"},
              outputs={"pdf": tmp_path / "fig21.pdf", "png": tmp_path / "fig21.png"})
     assert (tmp_path / "fig21.pdf").stat().st_size > 0 and (tmp_path / "fig21.png").stat().st_size > 0
 
@@ -231,7 +216,7 @@ def test_ising_fit_and_plot(ising_file, tmp_path):
 
 def test_mnist_fit_and_plot(mnist_file, tmp_path):
     params = mnist_params()
-    m = run_step("mnist-softmax", params, inputs={"npz": mnist_file},
+    m = run_step("mnist_softmax_fit", params, inputs={"npz": mnist_file},
                  outputs={"data": tmp_path / "fig27.npz", "metrics": tmp_path / "fig27.json"})
     assert m["n_train"] == 150 and m["n_test"] == 60 and m["n_features"] == 25 and m["n_classes"] == 3
     assert m["test"]["ci_low"] < m["test"]["accuracy"] <= m["test"]["ci_high"] + 1e-12 and m["test"]["n"] == 60
@@ -241,7 +226,7 @@ def test_mnist_fit_and_plot(mnist_file, tmp_path):
     d = load_npz(tmp_path / "fig27.npz")
     assert d["weights"].shape == (3, 5, 5) and np.all(d["weights"][:, 0, 0] == 0.0)
     assert list(d["classes"]) == [0, 1, 2]
-    run_step("mnist-weights-plot", params, inputs={"data": tmp_path / "fig27.npz"},
+    run_step("fig27_plot", params, inputs={"data": tmp_path / "fig27.npz"},
              outputs={"pdf": tmp_path / "fig27.pdf", "png": tmp_path / "fig27.png"})
     assert (tmp_path / "fig27.png").stat().st_size > 0
 
@@ -256,9 +241,9 @@ def test_digit_classifier_file_reproduces_the_fit(mnist_file, tmp_path):
     for threshold in (None, 0.5):
         params = {**mnist_params(), "binarize": threshold}
         out = tmp_path / f"clf_{threshold}.npz"
-        m = run_step("mnist-softmax", params, inputs={"npz": mnist_file},
+        m = run_step("mnist_softmax_fit", params, inputs={"npz": mnist_file},
                      outputs={"data": out, "metrics": tmp_path / f"clf_{threshold}.json"})
-        clf = ms.load_classifier(out)
+        clf = load_classifier(out)
         assert clf.binarize == threshold and m["binarize"] == threshold
         p = clf.predict_proba(x_test)
         assert p.shape == (60, 3) and np.allclose(p.sum(axis=1), 1.0)
@@ -270,5 +255,5 @@ def test_digit_classifier_file_reproduces_the_fit(mnist_file, tmp_path):
 
 def test_load_classifier_says_what_is_missing(tmp_path):
     save_npz(tmp_path / "old.npz", weights=np.zeros((3, 5, 5)))
-    with pytest.raises(DataFormatError, match="mnist-softmax"):
-        ms.load_classifier(tmp_path / "old.npz")
+    with pytest.raises(DataFormatError, match="mnist_softmax_fit"):
+        load_classifier(tmp_path / "old.npz")

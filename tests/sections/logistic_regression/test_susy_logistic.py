@@ -13,10 +13,10 @@ import yaml
 from sklearn.linear_model import LogisticRegression
 
 from mlreview import cli
+from mlreview import logistic as lg
 from mlreview.data import susy as S
 from mlreview.errors import MlreviewError
 from mlreview.io import load_npz
-from mlreview import logistic as lg
 from mlreview.sections.logistic_regression import susy as sl
 from tests.conftest import ROOT
 
@@ -55,7 +55,7 @@ def test_split_rows_first_training_last_test():
     assert sl.split_rows(1_000_000, params) == {"train": (0, 900_000), "test": (900_000, 1_000_000)}
     assert sl.split_rows(6_000_000, params)["train"] == (0, 4_500_000)
     with pytest.raises(MlreviewError, match="features must be one of"):
-        sl.feature_names("some")
+        S.feature_names("some")
 
 
 def test_standardisation_uses_training_rows(parquet, section):
@@ -103,7 +103,7 @@ def test_classifier_metrics_fractions():
 def test_fit_step_reaches_the_optimum_with_enough_epochs(parquet, section, tmp_path):
     params = shared(section, features="low", alpha=1e-5)
     params["torch"] = {**params["torch"], "epochs": 30, "batch_size": 100, "lr": 0.1}
-    m = cli.run_step("susy-logistic", params, inputs={"parquet": parquet},
+    m = cli.run_step("susy_logistic_fit", params, inputs={"parquet": parquet},
                      outputs={"data": tmp_path / "fit.npz", "metrics": tmp_path / "m.json"})
     conv = m["convergence"]
     assert conv["epochs"] == 30 and conv["steps_per_epoch"] == 50 and len(conv["history"]) == 30
@@ -114,7 +114,7 @@ def test_fit_step_reaches_the_optimum_with_enough_epochs(parquet, section, tmp_p
     assert d["p_test"].shape == (1000,) and str(d["source"]) == "toy"
     np.testing.assert_allclose(d["p_test"], 1 / (1 + np.exp(-d["logit_test"])), atol=1e-6)
     # one epoch at lr 0.5 is not converged on 5,000 rows, and the metrics say so
-    one = cli.run_step("susy-logistic", shared(section, features="low", alpha=1e-5), inputs={"parquet": parquet},
+    one = cli.run_step("susy_logistic_fit", shared(section, features="low", alpha=1e-5), inputs={"parquet": parquet},
                        outputs={"data": tmp_path / "one.npz"})
     assert one["convergence"]["converged"] is False and one["convergence"]["relative_gap"] > 1e-3
 
@@ -122,7 +122,7 @@ def test_fit_step_reaches_the_optimum_with_enough_epochs(parquet, section, tmp_p
 def test_scan_ablation_fig25_and_plots(parquet, section, tmp_path):
     fig23 = {k: v for k, v in section["fig23"].items() if k != "plot"}
     fig23["alphas"] = {"torch": {"low": -6.0, "high": -1.0, "n": 3}, "sgd": {"low": -4.0, "high": 1.0, "n": 3}}
-    m = cli.run_step("susy-logistic-scan", shared(section, **fig23), inputs={"parquet": parquet},
+    m = cli.run_step("susy_logistic_scan", shared(section, **fig23), inputs={"parquet": parquet},
                      outputs={"data": tmp_path / "fig23.npz", "metrics": tmp_path / "fig23.json"})
     assert set(m["torch"]) >= {"alphas", "lam_1e-06", "lam_0.1"} and m["n_train"] == 5000
     gap = m["c33"]["max_train_minus_test_auc"]
@@ -131,21 +131,21 @@ def test_scan_ablation_fig25_and_plots(parquet, section, tmp_path):
     assert d["torch_rejection"].shape == (3, section["roc_points"]) and d["sgd_test_auc"].shape == (3,)
     assert np.all((d["sgd_test_auc"] > 0.5) & (d["torch_test_auc"] > 0.8))
 
-    ab = cli.run_step("susy-logistic-ablation", shared(section, **section["ablation"]), inputs={"parquet": parquet})
+    ab = cli.run_step("susy_logistic_ablation", shared(section, **section["ablation"]), inputs={"parquet": parquet})
     assert ab["c34"]["most_important"] in ("lepton1_pt", "m_r") and len(ab["auc_loss"]) == 18
     assert ab["auc_loss"]["lepton1_pt"] > 0.05
 
     for fit in ("low", "all"):
-        cli.run_step("susy-logistic", shared(section, **section["fits"][fit]), inputs={"parquet": parquet},
+        cli.run_step("susy_logistic_fit", shared(section, **section["fits"][fit]), inputs={"parquet": parquet},
                      outputs={"data": tmp_path / f"{fit}.npz"})
-    m25 = cli.run_step("fig25-roc", shared(section, **{k: v for k, v in section["fig25"].items() if k != "plot"}),
+    m25 = cli.run_step("fig25_roc", shared(section, **{k: v for k, v in section["fig25"].items() if k != "plot"}),
                        inputs={"parquet": parquet, "low": tmp_path / "low.npz", "all_features": tmp_path / "all.npz"},
                        outputs={"data": tmp_path / "fig25.npz", "metrics": tmp_path / "fig25.json"})
     # m_r (a high-level feature here) carries information: 18 features beat 8, and both beat the cut
     assert m25["c38"]["holds"] and m25["c37"]["holds"] and set(m25["low"]["rejection"]) == {"eff_0.5", "eff_0.8"}
 
-    for step, data, part in (("susy-probability-plot", "low.npz", "fig22"), ("susy-roc-scan-plot", "fig23.npz", "fig23"),
-                             ("susy-roc-plot", "fig25.npz", "fig25")):
+    for step, data, part in (("fig22_plot", "low.npz", "fig22"), ("fig23_plot", "fig23.npz", "fig23"),
+                             ("fig25_plot", "fig25.npz", "fig25")):
         out = {"pdf": tmp_path / f"{part}.pdf", "png": tmp_path / f"{part}.png"}
         cli.run_step(step, section[part], inputs={"data": tmp_path / data}, outputs=out)
         assert out["png"].stat().st_size > 10_000
@@ -153,11 +153,11 @@ def test_scan_ablation_fig25_and_plots(parquet, section, tmp_path):
 
 def test_fig25_refuses_fits_on_other_rows(parquet, section, tmp_path):
     for fit, rows in (("low", 5000), ("all", 4000)):
-        cli.run_step("susy-logistic", shared(section, **section["fits"][fit], train_rows=rows,
+        cli.run_step("susy_logistic_fit", shared(section, **section["fits"][fit], train_rows=rows,
                                              test_rows=1000 if fit == "low" else 500),
                      inputs={"parquet": parquet}, outputs={"data": tmp_path / f"{fit}.npz"})
     with pytest.raises(MlreviewError, match="other test rows"):
-        cli.run_step("fig25-roc", shared(section, **{k: v for k, v in section["fig25"].items() if k != "plot"}),
+        cli.run_step("fig25_roc", shared(section, **{k: v for k, v in section["fig25"].items() if k != "plot"}),
                      inputs={"parquet": parquet, "low": tmp_path / "low.npz", "all_features": tmp_path / "all.npz"},
                      outputs={"data": tmp_path / "fig25.npz"})
 

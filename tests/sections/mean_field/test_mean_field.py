@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import yaml
 
-from mlreview import cli
+from mlreview.steps import registry
 from mlreview.cli import run_step
 from mlreview.io import load_npz, save_npz
 from mlreview.ising.exact import critical_temperature
@@ -19,8 +19,8 @@ def params(root) -> dict:
 
 
 def test_steps_are_registered():
-    assert cli.STEPS["mean-field"] == "mlreview.sections.mean_field.mean_field:mean_field_step"
-    assert cli.STEPS["mean-field-plot"] == "mlreview.sections.mean_field.plots:mean_field_plot_step"
+    assert registry()["mean_field_solve"] == "mlreview.sections.mean_field.mean_field:mean_field_solve"
+    assert registry()["mean_field_plot"] == "mlreview.sections.mean_field.plots:mean_field_plot"
 
 
 def test_solution_is_self_consistent_and_vanishes_above_zj():
@@ -59,7 +59,7 @@ def test_mean_field_step_and_plot(params, tmp_path):
     validation = tmp_path / "validation.npz"
     save_npz(validation, T=mc_T, abs_m=np.array([0.999, 0.91, 0.1]), abs_m_se=np.full(3, 0.001), lattice=40)
     p = {**params, "temperatures": {"start": 0.05, "stop": 6.0, "step": 0.05}}
-    m = run_step("mean-field", p, inputs={"validation": validation},
+    m = run_step("mean_field_solve", p, inputs={"validation": validation},
                  outputs={"data": tmp_path / "mf.npz", "metrics": tmp_path / "mf.json"})
     assert m["lattices"]["square"]["tc_grid"] == pytest.approx(4.0)
     assert m["lattices"]["chain"]["tc_grid"] == pytest.approx(2.0)
@@ -72,6 +72,6 @@ def test_mean_field_step_and_plot(params, tmp_path):
     assert all(v["mean_field"] >= v["onsager"] for v in cmp.values())
     d = load_npz(tmp_path / "mf.npz")
     assert d["m_square"].shape == d["T"].shape == d["onsager"].shape
-    run_step("mean-field-plot", p, inputs={"data": tmp_path / "mf.npz"},
+    run_step("mean_field_plot", p, inputs={"data": tmp_path / "mf.npz"},
              outputs={"pdf": tmp_path / "mf.pdf", "png": tmp_path / "mf.png"})
     assert (tmp_path / "mf.png").stat().st_size > 1000

@@ -179,7 +179,7 @@ def test_extrapolation_of_an_exact_model_never_breaks():
 
 def test_fit_step_fig01_like_metrics(tmp_path):
     params = figure_params("fig01", repetitions=12)
-    metrics = run_step("polynomial-fit", params, outputs={"data": tmp_path / "f.npz", "metrics": tmp_path / "f.json"})
+    metrics = run_step("polynomial_fit", params, outputs={"data": tmp_path / "f.npz", "metrics": tmp_path / "f.json"})
     assert (tmp_path / "f.json").exists()
     assert load_json(tmp_path / "f.json")["metrics"]["repetitions"] == 12
     for kind in poly.ERROR_KINDS:
@@ -197,13 +197,13 @@ def test_fit_step_fig01_like_metrics(tmp_path):
     assert arrays["fit_tenth_deg10"].shape == (params["curve_points"],)
     np.testing.assert_allclose(arrays["true_pred_linear"], 2 * arrays["x_pred"])
     # Deterministic: the same params give the same numbers.
-    again = poly.fit_step(params, data=tmp_path / "g.npz")
+    again = poly.polynomial_fit(params, data=tmp_path / "g.npz")
     assert again["e_out"] == metrics["e_out"]
 
 
 def test_fit_step_noisy_degree10_always_lowest_e_in(tmp_path):
     """C04 follows from nesting: it must hold in every repetition."""
-    metrics = poly.fit_step(figure_params("fig02", repetitions=20), data=tmp_path / "f.npz")
+    metrics = poly.polynomial_fit(figure_params("fig02", repetitions=20), data=tmp_path / "f.npz")
     assert metrics["repeated"]["min_over_functions"]["lowest_e_in"]["deg10"] == 1.0
     assert 0 <= metrics["repeated"]["min_over_functions"]["highest_e_out"]["deg10"] <= 1
 
@@ -212,14 +212,14 @@ def test_fit_and_plot_steps_fig03_like(tmp_path):
     params = figure_params("fig03", n_train=2000, repetitions=5)
     params["extrapolation"] = dict(params["extrapolation"], step=0.001)
     out = {"data": tmp_path / "f3.npz", "metrics": tmp_path / "f3.json"}
-    metrics = run_step("polynomial-fit", params, outputs=out)
+    metrics = run_step("polynomial_fit", params, outputs=out)
     ext = metrics["extrapolation"]["tenth"]
     assert set(ext["error_at"]) == {"x_1.0", "x_1.1", "x_1.2"}
     assert 0.95 <= ext["x_break_median"] <= 1.3
     assert ext["error_at_median"]["x_1.2"] > ext["max_error_train_range_median"]
     assert metrics["repeated"]["lowest_e_in"]["tenth"]["deg10"] == 1.0
     figs = {"pdf": tmp_path / "f3.pdf", "png": tmp_path / "f3.png"}
-    assert run_step("polynomial-plot", params, inputs={"data": out["data"]}, outputs=figs) is None
+    assert run_step("polynomial_plot", params, inputs={"data": out["data"]}, outputs=figs) is None
     assert all(p.stat().st_size > 0 for p in figs.values())
 
 
@@ -227,7 +227,7 @@ def test_fit_step_rejects_an_unfitted_extrapolation_degree(tmp_path):
     params = figure_params("fig03", n_train=100, repetitions=1)
     params["extrapolation"] = dict(params["extrapolation"], degree=7)
     with pytest.raises(ValueError, match="extrapolation degree"):
-        poly.fit_step(params, data=tmp_path / "x.npz")
+        poly.polynomial_fit(params, data=tmp_path / "x.npz")
 
 
 # --------------------------------------------------------------------------- plotting helpers

@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from mlreview.errors import MlreviewError
-from mlreview.sections.vae.plots import mosaic
-from mlreview.sections.vae import fits as vae
-from mlreview.sections.deep_networks.common import history_arrays
+from mlreview.nn.training import history_arrays
 from mlreview.nn.vae import VAE, Decoder, GaussianEncoder, build_vae
+from mlreview.sections.vae import fits as vae
+from mlreview.sections.vae.plots import mosaic
 
 
 def test_kl_to_prior_matches_torch_distributions():
@@ -210,7 +210,7 @@ def test_ppca_step_recovers_the_exact_likelihood(tmp_path):
               "n_train": 2000, "n_test": 200, "seed": 4, "tolerance": 0.02, "proposal_scales": [1.0, 0.5],
               "likelihood": {"ks": [1, 10, 100], "n_examples": 100, "seed": 5, "chunk": 25}}
     params["training"] = {**params["training"], "optimizer": "adam", "options": {}, "epochs": 20, "batch_size": 20}
-    m = vae.ppca_step(params, data=tmp_path / "ppca.npz")
+    m = vae.vae_ppca_check(params, data=tmp_path / "ppca.npz")
     assert m["estimator_ok"], m["proposals"]
     narrow = m["proposals"]["scale_0.5"]["by_k"]
     assert narrow["K_1"]["error"] < narrow["K_100"]["error"] <= 1e-3

@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from mlreview.io import save_npz
+from mlreview.steps import step
 
 #: Functions in figure order: top row saturating, bottom row non-saturating.
 SATURATING = ("step", "sigmoid", "tanh")
@@ -81,7 +82,8 @@ def values_and_derivatives(
     return values, derivs
 
 
-def compute_step(params: Mapping, *, data: Path) -> dict:
+@step
+def activations_compute(params: Mapping, *, data: Path) -> dict:
     """Values on the z grid (npz for the plot) and derivatives at ``derivative_at`` (metrics)."""
     slope = float(params["leaky_slope"])
     alpha = float(params["elu_alpha"])

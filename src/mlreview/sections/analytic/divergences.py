@@ -40,6 +40,7 @@ import numpy as np
 from scipy.integrate import quad
 
 from mlreview.io import save_npz
+from mlreview.steps import step
 
 LOG_2PI = math.log(2.0 * math.pi)
 DIRECTIONS = ("data_model", "model_data")
@@ -218,7 +219,8 @@ def claim_proxy(deltas, kl: Mapping[str, np.ndarray], err: Mapping[str, np.ndarr
     }
 
 
-def compute_step(params: Mapping, *, data: Path) -> dict:
+@step
+def kl_divergence_compute(params: Mapping, *, data: Path) -> dict:
     """Divergences on the Delta grid, at the reference Deltas, densities for the plot, proxies."""
     quadrature = params["quadrature"]
     deltas = np.linspace(*map(float, params["delta_range"]), int(params["n_delta"]))

@@ -14,9 +14,11 @@ import numpy as np
 from mlreview.sections.analytic.activations import NON_SATURATING, SATURATING, TITLES
 from mlreview.figures.style import COLORS, PAGE_WIDTH, figure, save_figure
 from mlreview.io import load_npz
+from mlreview.steps import step
 
 
-def shrinkage_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def fig12_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 12: LASSO (left) and Ridge (right) estimates against w_LS, with the 45-degree line."""
     d = load_npz(data)
     lam = float(params["lam"])
@@ -65,7 +67,8 @@ def shrinkage_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) ->
     save_figure(fig, pdf, png)
 
 
-def activations_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def fig36_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 36: 2 x 3 grid, saturating functions on top, non-saturating below."""
     d = load_npz(data)
     z = d["z"]
@@ -93,7 +96,8 @@ def activations_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) 
     save_figure(fig, pdf, png)
 
 
-def kl_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def kl_divergence_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Figs 69 and 70: one density panel per ``deltas_shown``, then both divergences against Delta."""
     d = load_npz(data)
     shown = d["deltas_shown"]

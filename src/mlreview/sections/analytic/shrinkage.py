@@ -42,6 +42,7 @@ import numpy as np
 from sklearn.linear_model import Lasso, Ridge
 
 from mlreview.io import save_npz
+from mlreview.steps import step
 
 
 def ridge_closed_form(w_ls, lam: float) -> np.ndarray:
@@ -72,7 +73,8 @@ def solver_estimates(
     return ridge.coef_.astype(np.float64), lasso.coef_.astype(np.float64), int(lasso.n_iter_)
 
 
-def compute_step(params: Mapping, *, data: Path) -> dict:
+@step
+def shrinkage_compute(params: Mapping, *, data: Path) -> dict:
     """Closed forms on the w_LS grid, the solver check of C16, and the npz for the plot."""
     lam = float(params["lam"])
     n = int(params["n_points"])

@@ -19,6 +19,7 @@ from sklearn.datasets import make_moons
 from sklearn.metrics import adjusted_rand_score
 
 from mlreview.io import save_npz, to_jsonable
+from mlreview.steps import step
 
 # ---------------------------------------------------------------------------------------------
 # K-means (Fig 55)
@@ -88,7 +89,8 @@ def kmeans(X: np.ndarray, assignment: np.ndarray, k: int, tol: float, max_iter: 
             "assignments": np.array(assign_hist), "iterations": len(c_hist)}
 
 
-def kmeans_step(params: Mapping, *, data: Path) -> dict:
+@step
+def kmeans_fit(params: Mapping, *, data: Path) -> dict:
     """Workflow step (Fig 55): K-means on three Gaussian blobs from a random sector start."""
     X, truth = blobs(params["centres"], int(params["per_blob"]), float(params["std"]), int(params["seed"]))
     k = int(params["k"])
@@ -128,7 +130,8 @@ def merge_groups(Z: np.ndarray, n: int) -> list[list[int]]:
     return groups[n:]
 
 
-def hierarchical_step(params: Mapping, *, data: Path) -> dict:
+@step
+def hierarchical_fit(params: Mapping, *, data: Path) -> dict:
     """Workflow step (Fig 56): scipy single (or other) linkage of a few uniform points."""
     low, high = (float(x) for x in params["box"])
     X = np.random.default_rng(int(params["seed"])).uniform(low, high, size=(int(params["n_points"]), 2))
@@ -188,7 +191,8 @@ def density_grid(X: np.ndarray, n: int, pad: float) -> tuple[np.ndarray, np.ndar
     return x, y, density
 
 
-def dbscan_step(params: Mapping, *, data: Path) -> dict:
+@step
+def dbscan_fit(params: Mapping, *, data: Path) -> dict:
     """Workflow step (Fig 57): DBSCAN on noisy moons (panel b) and the small illustration (panel a)."""
     X, truth = noisy_moons(int(params["n_moons"]), float(params["noise"]), int(params["n_outliers"]),
                            float(params["margin"]), int(params["seed"]))

@@ -17,9 +17,11 @@ from scipy.cluster.hierarchy import dendrogram
 
 from mlreview.figures.style import CYCLE, PAGE_WIDTH, figure, save_figure
 from mlreview.io import load_npz
+from mlreview.steps import step
 
 
-def fig55_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def fig55_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 55: (a)-(c) iteration t = 1, an intermediate t and the last t: the points coloured by the
     assignment the means of iteration t were computed from (t = 1: the random sectors), the means of
     all iterations so far (cyan stars) and the objective C of those means and that assignment;
@@ -53,7 +55,8 @@ def fig55_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> Non
     save_figure(fig, pdf, png)
 
 
-def fig56_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def fig56_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 56: (a) the points, with a dotted outline around every merged group (colour = merge
     order); (b) the single-linkage dendrogram with the example cut and its clusters."""
     d = load_npz(data)
@@ -66,12 +69,12 @@ def fig56_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> Non
     for i, (x, y) in enumerate(X):
         ax.annotate(str(i), (x, y), xytext=(4, 4), textcoords="offset points")
     pad = float(plot["outline_pad"])
-    for step, group in enumerate(members):
+    for merge, group in enumerate(members):
         pts = X[group]
         centre = pts.mean(axis=0)
-        radius = np.max(np.linalg.norm(pts - centre, axis=1)) + pad * (1 + 0.5 * step)
-        ax.add_patch(Circle(centre, radius, fill=False, ls=":", lw=1.2, color=CYCLE[step % len(CYCLE)],
-                            label=f"merge {step + 1}"))
+        radius = np.max(np.linalg.norm(pts - centre, axis=1)) + pad * (1 + 0.5 * merge)
+        ax.add_patch(Circle(centre, radius, fill=False, ls=":", lw=1.2, color=CYCLE[merge % len(CYCLE)],
+                            label=f"merge {merge + 1}"))
     ax.set_aspect("equal", adjustable="datalim")
     ax.autoscale_view()
     ax.set_xlabel("$x_1$")
@@ -92,7 +95,8 @@ def fig56_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> Non
     save_figure(fig, pdf, png)
 
 
-def fig57_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def fig57_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 57: (a) the DBSCAN illustration (core red, border blue, noise grey, two
     eps-neighbourhoods); (b) DBSCAN on the noisy moons over the density estimate."""
     d = load_npz(data)
@@ -138,7 +142,8 @@ COMPONENT_STYLE = {"ordered_minus": (r"ordered, $m < 0$", "tab:blue"), "disorder
                    "ordered_plus": (r"ordered, $m > 0$", "tab:red")}
 
 
-def fig58_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def fig58_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 58: (a) the PC1 histogram and the fitted mixture density; (b) the mean responsibility of
     every component against temperature, with Tc and the crossing temperature."""
     d = load_npz(data)

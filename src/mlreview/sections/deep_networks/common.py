@@ -138,7 +138,3 @@ def accuracy_tables(cells: Mapping[tuple, Mapping], rows: Sequence[float], cols:
     return {name: grid_table(cells, rows, cols, field(name)) for name in ACCURACY_FIELDS}
 
 
-def history_arrays(history: Sequence[Mapping] | None, keys: Sequence[str]) -> dict[str, np.ndarray]:
-    """Per-epoch columns of a training history (empty arrays for a diverged run)."""
-    history = history or []
-    return {k: np.array([entry[k] for entry in history], dtype=float) for k in keys}

@@ -4,7 +4,7 @@ Data (spec 2.1, decision e): +-1 spins; the ordered (T < 2.0) and disordered (T 
 split once at random into training and test rows (``train_fraction``, ``split_seed``; 80/20),
 and the near-critical states (2.0 <= T <= 2.5) as a third evaluation set that is never trained
 on or used to choose anything. The sets come from
-:func:`mlreview.sections.logistic_regression.ising.load_sets` (the same mechanism as Fig 21, with this
+:func:`mlreview.data.ising.load_phase_sets` (the same mechanism as Fig 21, with this
 family's own split); Figs 41 and 45 share one split, so every model and every loader of the
 family sees the same training and test states.
 
@@ -27,11 +27,18 @@ from pathlib import Path
 
 import numpy as np
 
+from mlreview.data.ising import load_phase_sets
 from mlreview.errors import MlreviewError
 from mlreview.io import save_npz, to_jsonable
-from mlreview.sections.deep_networks.common import (ACCURACY_FIELDS, accuracy_tables, fit_classifier, history_arrays,
-                                        index_cells, read_cells)
-from mlreview.sections.logistic_regression.ising import load_sets
+from mlreview.nn.training import history_arrays
+from mlreview.sections.deep_networks.common import (
+    ACCURACY_FIELDS,
+    accuracy_tables,
+    fit_classifier,
+    index_cells,
+    read_cells,
+)
+from mlreview.steps import step
 
 #: the evaluation sets of every Ising model, in plotting order
 SETS = ("train", "test", "critical")
@@ -62,11 +69,12 @@ def _scores(fit: Mapping) -> dict:
 
 # --- Fig 41 ------------------------------------------------------------------------------
 
-def dnn_cell_step(params: Mapping, *, dataset: Path, threads: int = 1) -> dict:
+@step
+def ising_dnn_cell(params: Mapping, *, dataset: Path, threads: int = 1) -> dict:
     """One cell of Fig 41: ``hidden_units`` neurons, learning rate ``lr``."""
     from mlreview.nn.models import MLP
 
-    sets = load_sets(dataset, params)
+    sets = load_phase_sets(dataset, params)
     n_hidden, lr = int(params["hidden_units"]), float(params["lr"])
     n_inputs = sets["train"][0].shape[1]
 
@@ -93,7 +101,8 @@ def best_learning_rates(tables: Mapping[str, np.ndarray], lrs) -> list[int]:
     return out
 
 
-def dnn_gather_step(params: Mapping, *, cells, data: Path) -> dict:
+@step
+def ising_dnn_grid(params: Mapping, *, cells, data: Path) -> dict:
     """Fig 41: train, test and critical accuracy on the (neurons x learning rate) grid."""
     found = read_cells(cells)
     hidden = [int(n) for n in params["hidden_units"]]
@@ -160,11 +169,12 @@ def c53_quantities(cell: Mapping | None, at: tuple[float, float]) -> dict:
 
 # --- Fig 45 ------------------------------------------------------------------------------
 
-def cnn_depth_step(params: Mapping, *, dataset: Path, threads: int = 1) -> dict:
+@step
+def ising_cnn_depth(params: Mapping, *, dataset: Path, threads: int = 1) -> dict:
     """One depth of Fig 45 (``params["depth"]`` filters)."""
     from mlreview.nn.models import IsingCNN
 
-    sets = load_sets(dataset, params)
+    sets = load_phase_sets(dataset, params)
     lattice, depth = lattice_of(sets), int(params["depth"])
 
     def build():
@@ -181,7 +191,8 @@ def cnn_depth_step(params: Mapping, *, dataset: Path, threads: int = 1) -> dict:
     })
 
 
-def cnn_gather_step(params: Mapping, *, cells, data: Path) -> dict:
+@step
+def ising_cnn_gather(params: Mapping, *, cells, data: Path) -> dict:
     """Fig 45: final test and critical accuracy per depth, per-epoch curves, C55-C57."""
     by_depth = {int(c["depth"]): c for c in read_cells(cells)}
     depths = [int(d) for d in params["depths"]]

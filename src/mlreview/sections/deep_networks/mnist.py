@@ -24,30 +24,19 @@ from pathlib import Path
 
 import numpy as np
 
-from mlreview.data.mnist import load_mnist
+from mlreview.data.mnist import load_mnist_sets
 from mlreview.errors import MlreviewError
 from mlreview.io import save_npz, to_jsonable
-from mlreview.sections.deep_networks.common import fit_classifier, history_arrays, read_cells
+from mlreview.nn.training import history_arrays
+from mlreview.sections.deep_networks.common import fit_classifier, read_cells
 from mlreview.stats import wilson_interval
+from mlreview.steps import step
 
 log = logging.getLogger(__name__)
 
 #: per-epoch columns of the Fig 37/38 history
 HISTORY_KEYS = ("epoch", "train_loss", "train_accuracy", "train_cross_entropy", "test_accuracy",
                 "test_cross_entropy")
-
-
-def load_sets(npz: Path, params: Mapping) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """``{"train": (X, y), "test": (X, y)}``: the first ``n_train`` / ``n_test`` images in [0, 1]."""
-    data = load_mnist(npz, scale=True)
-    sets = {}
-    for name in ("train", "test"):
-        n = int(params[f"n_{name}"])
-        X, y = data[f"x_{name}"], data[f"y_{name}"]
-        if n > len(y):
-            raise MlreviewError(f"n_{name} = {n}, but the MNIST {name} set has {len(y)} images")
-        sets[name] = (X[:n], y[:n])
-    return sets
 
 
 def n_pixels(sets: Mapping) -> int:
@@ -67,9 +56,10 @@ def n_classes_of(sets: Mapping) -> int:
     return int(sets["train"][1].max()) + 1
 
 
-def fit_step(params: Mapping, *, npz: Path, data: Path, threads: int = 1) -> dict:
+@step
+def mnist_dnn_fit(params: Mapping, *, npz: Path, data: Path, threads: int = 1) -> dict:
     """Figs 37 and 38: train the network, record accuracy and loss per epoch."""
-    sets = load_sets(npz, params)
+    sets = load_mnist_sets(npz, params)
     fit = fit_classifier(mlp_builder(params, n_pixels(sets), n_classes_of(sets)), sets, params["training"],
                          threads=threads, name="mnist-dnn", confidence=float(params["confidence"]),
                          eval_batch_size=int(params["eval_batch_size"]), monitor=("train", "test"))
@@ -86,13 +76,14 @@ def fit_step(params: Mapping, *, npz: Path, data: Path, threads: int = 1) -> dic
     })
 
 
-def optimizer_step(params: Mapping, *, npz: Path, threads: int = 1) -> dict:
+@step
+def mnist_optimizer_cv(params: Mapping, *, npz: Path, threads: int = 1) -> dict:
     """One optimizer: stratified ``folds``-fold cross-validation on the first ``n_train``
     training images (fold assignment seeded by ``fold_seed``; the same folds for every
     optimizer)."""
     from sklearn.model_selection import StratifiedKFold
 
-    sets = load_sets(npz, {**params, "n_test": 0})
+    sets = load_mnist_sets(npz, {**params, "n_test": 0})
     X, y = sets["train"]
     folds = StratifiedKFold(n_splits=int(params["folds"]), shuffle=True, random_state=int(params["fold_seed"]))
     build = mlp_builder(params, n_pixels(sets), n_classes_of(sets))
@@ -125,7 +116,8 @@ def optimizer_step(params: Mapping, *, npz: Path, threads: int = 1) -> dict:
     })
 
 
-def optimizers_gather_step(params: Mapping, *, cells, data: Path) -> dict:
+@step
+def mnist_optimizers_gather(params: Mapping, *, cells, data: Path) -> dict:
     """The comparison table of the optimizers, in the config's order."""
     by_name = {c["optimizer"]: c for c in read_cells(cells)}
     names = list(params["compared"])
@@ -148,11 +140,12 @@ def optimizers_gather_step(params: Mapping, *, cells, data: Path) -> dict:
                         "n_diverged": sum(r["diverged"] for r in rows)})
 
 
-def cnn_step(params: Mapping, *, npz: Path, data: Path, threads: int = 1) -> dict:
+@step
+def mnist_cnn_fit(params: Mapping, *, npz: Path, data: Path, threads: int = 1) -> dict:
     """The MNIST CNN: test accuracy after every epoch, training accuracy at the end."""
     from mlreview.nn.models import ConvNet
 
-    sets = load_sets(npz, params)
+    sets = load_mnist_sets(npz, params)
     side = int(sets["train"][0].shape[1])
     n_classes = n_classes_of(sets)
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from mlreview.sections.logistic_regression.plots import SET_STYLE
-from mlreview.figures.style import COLUMN_WIDTH, PAGE_WIDTH, figure, save_figure
+from mlreview.figures.style import COLUMN_WIDTH, PAGE_WIDTH, SET_STYLE, figure, save_figure
 from mlreview.figures.susy import source_title
 from mlreview.io import load_npz
+from mlreview.steps import step
 
 #: per-epoch column -> (legend, colour, line style) of the training-history figures
 HISTORY_STYLE = {
@@ -80,7 +80,8 @@ def axis_range(limits, values, step: float = 0.05) -> tuple[float, float]:
 
 # --- Figs 37, 38 and the MNIST CNN ---------------------------------------------------------
 
-def history_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def mnist_dnn_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Figs 37 and 38: the per-epoch ``curves`` of the config (accuracy or loss) of the MNIST
     network, titled as in the review ("model accuracy", "model loss")."""
     d = load_npz(data)
@@ -97,7 +98,8 @@ def history_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> N
     save_figure(fig, pdf, png)
 
 
-def cnn_history_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def mnist_cnn_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """The MNIST CNN: test accuracy (left) and losses (right) per epoch; the final test accuracy
     with its Wilson interval in the title."""
     d = load_npz(data)
@@ -120,7 +122,8 @@ def cnn_history_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) 
     save_figure(fig, pdf, png)
 
 
-def optimizers_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def mnist_optimizers_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """The optimizer comparison: mean cross-validated accuracy per optimizer (bars), the spread
     over the folds (standard deviation, black error bars) and the pooled out-of-fold accuracy's
     Wilson interval (red)."""
@@ -147,7 +150,8 @@ def optimizers_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -
 
 # --- Fig 40 -----------------------------------------------------------------------------------
 
-def fig40_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def fig40_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 40: SUSY test accuracy over data-set size (rows) and learning rate (columns); under
     each value the half-width of its 95% interval."""
     d = load_npz(data)
@@ -164,7 +168,8 @@ def fig40_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> Non
 
 # --- Fig 41 -----------------------------------------------------------------------------------
 
-def fig41_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def fig41_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 41: test (top), critical (middle) and training (bottom, supplementary) accuracy over
     hidden neurons (rows) and learning rate (columns)."""
     d = load_npz(data)
@@ -184,7 +189,8 @@ def fig41_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> Non
 
 # --- Fig 45 -----------------------------------------------------------------------------------
 
-def fig45_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def fig45_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 45: final test (red stars) and critical (blue squares) accuracy in percent against
     the number of filters, with Wilson 95% intervals."""
     d = load_npz(data)

@@ -2,9 +2,9 @@
 
 Data (spec 2.3, decision h): for a data-set size D, the first D events of the file, split once
 at random (``split_seed``) into ``train_fraction`` training and the rest test events by
-:func:`mlreview.logistic.split_indices` (the first D rows shuffled with a fixed seed and
+:func:`mlreview.data.splits.split_indices` (the first D rows shuffled with a fixed seed and
 cut 80/20); inputs (``features``: all 18 at paper scale) standardised with the training rows'
-mean and standard deviation (:func:`mlreview.sections.logistic_regression.susy.standardize`).
+mean and standard deviation (:func:`mlreview.data.susy.standardize`).
 
 Network (decision h): ``MLP`` 18 -> 200 -> ReLU -> dropout -> 100 -> ReLU -> dropout -> 2 logits,
 cross-entropy on the logits (= negative log-likelihood of the log-softmax), torch's default
@@ -25,12 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
-from mlreview.data.susy import LABEL, count_rows, load_susy, parquet_source
+from mlreview.data.splits import split_indices
+from mlreview.data.susy import LABEL, count_rows, feature_names, load_susy, parquet_source, standardize
 from mlreview.errors import MlreviewError
 from mlreview.io import save_npz, to_jsonable
-from mlreview.sections.deep_networks.common import accuracy_tables, fit_classifier, history_arrays, index_cells, read_cells
-from mlreview.logistic import split_indices
-from mlreview.sections.logistic_regression.susy import feature_names, standardize
+from mlreview.nn.training import history_arrays
+from mlreview.sections.deep_networks.common import accuracy_tables, fit_classifier, index_cells, read_cells
+from mlreview.steps import step
 
 
 def load_sets(parquet: Path, size: int, params: Mapping) -> tuple[dict, dict]:
@@ -50,7 +51,8 @@ def load_sets(parquet: Path, size: int, params: Mapping) -> tuple[dict, dict]:
     return sets, info
 
 
-def cell_step(params: Mapping, *, parquet: Path, threads: int = 1) -> dict:
+@step
+def susy_dnn_cell(params: Mapping, *, parquet: Path, threads: int = 1) -> dict:
     """One cell of the grid: ``params["size"]`` events, learning rate ``params["lr"]``."""
     from mlreview.nn.models import MLP
 
@@ -72,7 +74,8 @@ def cell_step(params: Mapping, *, parquet: Path, threads: int = 1) -> dict:
     })
 
 
-def gather_step(params: Mapping, *, cells, data: Path) -> dict:
+@step
+def susy_dnn_grid(params: Mapping, *, cells, data: Path) -> dict:
     """The test-accuracy table (rows = data-set sizes, columns = learning rates) and C51, C52."""
     found = read_cells(cells)
     sizes = [int(s) for s in params["sizes"]]

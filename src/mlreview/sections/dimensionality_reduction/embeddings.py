@@ -21,6 +21,7 @@ from mlreview.data.mnist import load_mnist
 from mlreview.io import save_npz, to_jsonable
 from mlreview.sections.dimensionality_reduction.pca import pca_fit
 from mlreview.sections.dimensionality_reduction.tsne import score_view, tsne_embed
+from mlreview.steps import step
 
 #: Fig 53 views, in panel order
 MIXTURE_VIEWS = ("coordinates", "random", "pca", "tsne")
@@ -44,7 +45,8 @@ def random_projection(dimension: int, seed: int, n_components: int = 2) -> np.nd
     return q
 
 
-def mixture_step(params: Mapping, *, data: Path, threads: int = 1) -> dict:
+@step
+def gaussian_mixture_views(params: Mapping, *, data: Path, threads: int = 1) -> dict:
     """Workflow step (Fig 53): the four views of the Gaussian mixture and their scores."""
     mix = params["mixture"]
     X, labels, _ = gaussian_mixture(int(mix["n_clusters"]), int(mix["dimension"]), int(mix["per_cluster"]),
@@ -82,7 +84,8 @@ def mnist_subset(n_total: int, n_points: int | None, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n_total, size=int(n_points), replace=False))
 
 
-def mnist_step(params: Mapping, *, npz: Path, data: Path, threads: int = 1) -> dict:
+@step
+def mnist_embed(params: Mapping, *, npz: Path, data: Path, threads: int = 1) -> dict:
     """Workflow step (Fig 54): PCA-2, PCA-``pca_dims`` + t-SNE (and raw-pixel t-SNE) of MNIST."""
     mnist = load_mnist(npz, scale=True)
     images, labels = mnist["x_train"], mnist["y_train"].astype(np.int64)

@@ -30,6 +30,7 @@ from sklearn.decomposition import PCA
 from mlreview.data.ising import load_ising2d
 from mlreview.errors import MlreviewError
 from mlreview.io import save_npz, to_jsonable
+from mlreview.steps import step
 
 
 def pca_fit(X: np.ndarray, n_components: int | None = None) -> PCA:
@@ -76,7 +77,7 @@ def temperature_key(t: float) -> str:
     return f"T_{t:.2f}"
 
 
-def ising_pca(X: np.ndarray, temperature: np.ndarray, params: Mapping) -> tuple[dict, dict]:
+def pca_of_states(X: np.ndarray, temperature: np.ndarray, params: Mapping) -> tuple[dict, dict]:
     """(metrics, arrays) of Fig 51 for +-1 states ``X`` and their temperatures."""
     X = np.asarray(X, np.float64)
     model = pca_fit(X)
@@ -142,10 +143,11 @@ def claim_quantities(pc1: np.ndarray, temperature: np.ndarray, cosine: float, r:
     }
 
 
-def ising_step(params: Mapping, *, dataset: Path, data: Path) -> dict:
+@step
+def ising_pca(params: Mapping, *, dataset: Path, data: Path) -> dict:
     """Workflow step (Fig 51): PCA of ``per_temperature`` states from every temperature."""
     ising = load_ising2d(dataset, encoding="pm1")
     rows = subsample_per_group(ising.temperature, int(params["per_temperature"]), int(params["seed"]))
-    metrics, arrays = ising_pca(ising.X[rows], ising.temperature[rows].astype(float), params)
+    metrics, arrays = pca_of_states(ising.X[rows], ising.temperature[rows].astype(float), params)
     save_npz(data, rows=ising.rows[rows], lattice=ising.lattice, tc=ising.tc, **arrays)
     return to_jsonable(metrics)

@@ -15,9 +15,11 @@ import numpy as np
 
 from mlreview.figures.style import PAGE_WIDTH, figure, save_figure
 from mlreview.io import load_npz
+from mlreview.steps import step
 
 
-def fig51_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def fig51_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 51: (a) PC1 vs PC2 coloured by temperature; (b) the covariance spectrum against rank;
     (c) the histogram of the PC1 loadings (the authors' notebook's supplementary panel)."""
     d = load_npz(data)
@@ -63,7 +65,8 @@ def _label_scatter(ax, Z, labels, cmap, size, alpha):
                       lw=0, rasterized=True)
 
 
-def fig53_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def fig53_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 53: 2 x 2 views of the Gaussian mixture coloured by true cluster."""
     d = load_npz(data)
     plot = params["plot"]
@@ -85,7 +88,8 @@ def fig53_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> Non
     save_figure(fig, pdf, png)
 
 
-def fig54_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def fig54_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 54: MNIST in 2D by PCA and by PCA-40 + t-SNE (and raw-pixel t-SNE when computed)."""
     d = load_npz(data)
     plot = params["plot"]

@@ -17,8 +17,8 @@ from collections.abc import Mapping
 
 import numpy as np
 from sklearn.metrics import silhouette_score
-from sklearn.model_selection import StratifiedKFold, cross_val_score
-from sklearn.neighbors import KNeighborsClassifier
+
+from mlreview.stats import knn_accuracy
 
 
 def tsne_embed(X: np.ndarray, params: Mapping, threads: int = 1) -> tuple[np.ndarray, dict]:
@@ -65,13 +65,6 @@ def tsne_embed(X: np.ndarray, params: Mapping, threads: int = 1) -> tuple[np.nda
         "seconds": seconds,
     }
     return np.asarray(embedding, dtype=np.float64), record
-
-
-def knn_accuracy(Z: np.ndarray, labels: np.ndarray, n_neighbors: int, folds: int, seed: int) -> float:
-    """Mean k-nearest-neighbour accuracy of ``labels`` from the points ``Z`` (stratified k-fold CV)."""
-    cv = StratifiedKFold(n_splits=int(folds), shuffle=True, random_state=int(seed))
-    scores = cross_val_score(KNeighborsClassifier(n_neighbors=int(n_neighbors)), Z, labels, cv=cv)
-    return float(scores.mean())
 
 
 def silhouette(Z: np.ndarray, labels: np.ndarray, sample: int | None, seed: int) -> float:

@@ -30,6 +30,7 @@ from mlreview.ising.exact import brute_force
 from mlreview import ebm
 from mlreview.sections.energy_based.mnist import load_split
 from mlreview.nn.training import setup
+from mlreview.steps import step
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,8 @@ def _ais_summary(rows: list[dict]) -> dict:
 # ----------------------------------------------------------------------------------------------
 
 
-def likelihood_step(params: Mapping, *, npz: Path, data: Path, threads: int = 1) -> dict:
+@step
+def rbm_likelihood(params: Mapping, *, npz: Path, data: Path, threads: int = 1) -> dict:
     """Project figure rbm_likelihood: exact train/validation log-likelihood per epoch of CD-1,
     CD-10 and PCD-1 (same data, initial weights and seed), and AIS against exact log Z."""
     device = setup(threads, params["device"])
@@ -178,7 +180,8 @@ def kl_divergence(log_p: np.ndarray, log_q: np.ndarray) -> float:
     return float(np.sum(p * (log_p - log_q)))
 
 
-def ising_kl_step(params: Mapping, *, data: Path, threads: int = 1) -> dict:
+@step
+def rbm_ising_kl(params: Mapping, *, data: Path, threads: int = 1) -> dict:
     """Project figure rbm_ising_kl: RBMs trained on exact samples of the 4 x 4 Ising model; the exact
     KL(p_Ising || p_RBM) per epoch and against the number of hidden units; AIS against exact log Z."""
     device = setup(threads, params["device"])

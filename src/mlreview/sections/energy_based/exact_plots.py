@@ -15,6 +15,7 @@ import numpy as np
 
 from mlreview.figures.style import CYCLE, PAGE_WIDTH, figure, save_figure
 from mlreview.io import load_npz
+from mlreview.steps import step
 
 MARKERS = ["o", "s", "^", "D", "v", "P"]
 
@@ -37,7 +38,8 @@ def draw_ais_errors(ax, d: Mapping[str, np.ndarray], title: str) -> None:
     ax.legend(fontsize=6, loc="lower right")
 
 
-def likelihood_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def rbm_likelihood_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """(a) Exact train (solid) and validation (dashed) log-likelihood per epoch of CD-1, CD-10 and
     PCD-1; (b) AIS against exact log Z for every trained model."""
     d = load_npz(data)
@@ -61,7 +63,8 @@ def likelihood_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -
     save_figure(fig, pdf, png)
 
 
-def ising_kl_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def rbm_ising_kl_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """(a) Exact KL(p_Ising || p_RBM) per epoch for the largest RBMs; (b) the final KL against the number
     of hidden units; (c) the models' exact <|m|> against the Ising value; (d) AIS against exact log Z."""
     d = load_npz(data)

@@ -24,11 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from mlreview.cli import as_list
 from mlreview.errors import MlreviewError
-from mlreview.io import load_npz, save_npz
+from mlreview.io import as_list, load_npz, save_npz
 from mlreview.ising.observables import lattice_observables
 from mlreview.stats import mean_and_se
+from mlreview.steps import step
 
 # torch, the EBM module and the data loader are imported by the training functions only: the
 # gather step (numpy) starts without them.
@@ -112,14 +112,15 @@ def train_dbm(X: np.ndarray, params: Mapping, device):
     }
 
 
-def fit_step(params: Mapping, *, dataset: Path, model: Path, data: Path, threads: int = 1) -> dict:
+@step
+def ising_dbm_fit(params: Mapping, *, dataset: Path, model: Path, data: Path, threads: int = 1) -> dict:
     """One temperature of Figs 66-68: train the DBM, reconstruct, sample, measure."""
     import torch
 
-    from mlreview.data.ising import load_ising2d
-    from mlreview.ising.exact import energy_per_spin, onsager_magnetisation
     from mlreview import ebm
-    from mlreview.logistic import split_indices
+    from mlreview.data.ising import load_ising2d
+    from mlreview.data.splits import split_indices
+    from mlreview.ising.exact import energy_per_spin, onsager_magnetisation
     from mlreview.nn.training import setup
 
     device = setup(threads, params["device"])
@@ -237,7 +238,8 @@ def weight_scales(path: Path) -> dict:
     return out
 
 
-def observables_step(params: Mapping, *, data, models, summary: Path) -> dict:
+@step
+def ising_dbm_observables(params: Mapping, *, data, models, summary: Path) -> dict:
     """All temperatures of Figs 66-68: the observables of every set, their deviations from the
     Monte Carlo values, the weight scales of the trained DBMs (``models``, in the order of ``data``)
     and the claim proxies; ``summary`` (npz) holds the histograms for the plot."""

@@ -10,6 +10,7 @@ import numpy as np
 
 from mlreview.figures.style import PAGE_WIDTH, figure, image_rows, save_figure
 from mlreview.io import load_npz
+from mlreview.steps import step
 
 #: the sets of the observables figure, in drawing order, and their colours
 SET_STYLE = {
@@ -19,7 +20,8 @@ SET_STYLE = {
 }
 
 
-def samples_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def ising_dbm_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Rows of 40 x 40 lattices: validation states, their reconstructions, fantasy particles."""
     z = load_npz(data)
     plot = params["plot"]
@@ -30,7 +32,8 @@ def samples_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> N
                title=f"{plot['title']} {layers} at T = {float(z['temperature']):.2f}", frame=True)
 
 
-def observables_plot_step(params: Mapping, *, summary: Path, pdf: Path, png: Path) -> None:
+@step
+def ising_dbm_observables_plot(params: Mapping, *, summary: Path, pdf: Path, png: Path) -> None:
     """Per temperature (columns): the histogram of m (top) and of the energy per spin (bottom) of
     the Monte Carlo states, the reconstructions and the fantasy particles, with the exact values."""
     z = load_npz(summary)

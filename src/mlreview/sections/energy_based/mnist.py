@@ -3,7 +3,7 @@ MNIST, built from the shared module :mod:`mlreview.ebm` (energies, samplers, PCD
 
 Data (spec Fig 60, decisions k and o): the 60,000 MNIST training images (or the first
 ``n_images``), pixel / 255 > ``binarize``, split at random (``split_seed``) 95/5 into training and
-validation images by :func:`mlreview.logistic.split_indices`.
+validation images by :func:`mlreview.data.splits.split_indices`.
 
 Steps (one workflow job each):
 
@@ -37,13 +37,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from mlreview import ebm
 from mlreview.data.mnist import load_mnist
+from mlreview.data.splits import split_indices
+from mlreview.digits import fit_digit_classifier, load_classifier
 from mlreview.errors import MlreviewError
 from mlreview.io import load_json, load_npz, save_npz, to_jsonable
-from mlreview import ebm
-from mlreview.logistic import split_indices
-from mlreview.sections.logistic_regression.mnist import load_classifier
 from mlreview.nn.training import setup
+from mlreview.steps import step
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +142,8 @@ def _summary(history: Sequence[Mapping]) -> dict:
 # ----------------------------------------------------------------------------------------------
 
 
-def fit_step(params: Mapping, *, npz: Path, data: Path, threads: int = 1) -> dict:
+@step
+def ebm_mnist_fit(params: Mapping, *, npz: Path, data: Path, threads: int = 1) -> dict:
     """One RBM of Fig 60 ("Hopfield" with Gaussian hidden units, Bernoulli, Bernoulli with L1)."""
     device = setup(threads, params["device"])
     X_train, X_val = load_split(npz, params)
@@ -163,7 +165,8 @@ def fit_step(params: Mapping, *, npz: Path, data: Path, threads: int = 1) -> dic
         **_summary(history)})
 
 
-def dbm_step(params: Mapping, *, npz: Path, first: Path, data: Path, threads: int = 1) -> dict:
+@step
+def ebm_mnist_dbm_fit(params: Mapping, *, npz: Path, first: Path, data: Path, threads: int = 1) -> dict:
     """The DBM 784-200-200 of Fig 60: the pretrained RBM v-h1 (``first``, model 3), an RBM h1-h2
     trained on p(h1 | v) of the training images, then joint PCD of the whole DBM."""
     device = setup(threads, params["device"])
@@ -206,7 +209,8 @@ def dbm_step(params: Mapping, *, npz: Path, first: Path, data: Path, threads: in
 # ----------------------------------------------------------------------------------------------
 
 
-def ais_step(params: Mapping, *, npz: Path, model: Path, threads: int = 1) -> dict:
+@step
+def ebm_mnist_ais(params: Mapping, *, npz: Path, model: Path, threads: int = 1) -> dict:
     """AIS log Z of one trained model, ``n_repeats`` independent estimates of ``n_runs`` annealing
     runs and ``n_steps`` intermediate distributions each, and the mean log-likelihood (DBM: its
     mean-field lower bound) of the validation and monitored training images per estimate."""
@@ -264,7 +268,8 @@ def flip_pixels(X: np.ndarray, probability: float, rng: np.random.Generator) -> 
     return np.where(rng.random(X.shape) < float(probability), 1.0 - X, X).astype(X.dtype)
 
 
-def samples_step(params: Mapping, *, npz: Path, classifier: Path, models, fits, ais, data: Path,
+@step
+def ebm_mnist_samples(params: Mapping, *, npz: Path, classifier: Path, models, fits, ais, data: Path,
                  threads: int = 1) -> dict:
     """Reconstructions (Fig 60), fantasy particles (Fig 64) and denoising (Fig 65) of every model in
     ``params['models']`` order; the collected metrics of their fits and AIS runs; claims C72, C73."""
@@ -373,3 +378,10 @@ def _ais_digest(path: Path) -> dict:
 def load_samples(path: Path) -> dict[str, np.ndarray]:
     """The arrays written by :func:`samples_step`."""
     return load_npz(path)
+
+
+@step
+def ebm_digit_classifier(params: Mapping, *, npz: Path, data: Path) -> dict:
+    """The fixed digit classifier of Figs 64, 65 (:mod:`mlreview.digits`: Fig 27's softmax
+    regression), trained on images binarised like the energy-based models' samples."""
+    return fit_digit_classifier(params, npz=npz, data=data)

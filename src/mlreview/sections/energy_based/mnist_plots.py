@@ -10,6 +10,7 @@ import numpy as np
 
 from mlreview.figures.style import CYCLE, PAGE_WIDTH, figure, image_rows, save_figure, square_image
 from mlreview.io import load_npz
+from mlreview.steps import step
 
 def _draw_rows(rows: Sequence[tuple[str, np.ndarray]], plot: Mapping, pdf: Path, png: Path) -> None:
     image_rows(rows, plot["columns"], plot["cmap"], pdf, png, title=plot.get("title"))
@@ -20,25 +21,29 @@ def _model_rows(d: Mapping[str, np.ndarray], kind: str,
     return [(labels[str(name)], d[f"{kind}/{name}"]) for name in d["models"]]
 
 
-def fig60_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def fig60_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 60: validation digits and their one-step reconstructions by each model."""
     d = load_npz(data)
     _draw_rows([("Data", d["data"]), *_model_rows(d, "recon", params["plot"]["labels"])], params["plot"], pdf, png)
 
 
-def fig64_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def fig64_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 64: fantasy particles after the Gibbs steps, one row per model."""
     _draw_rows(_model_rows(load_npz(data), "fantasy", params["plot"]["labels"]), params["plot"], pdf, png)
 
 
-def fig65_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def fig65_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 65: clean and noisy validation digits and each model's denoised version."""
     d = load_npz(data)
     rows = [("Data", d["data"]), ("Noisy", d["noisy"]), *_model_rows(d, "denoised", params["plot"]["labels"])]
     _draw_rows(rows, params["plot"], pdf, png)
 
 
-def filters_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def ebm_filters_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """The first ``n`` hidden units' weights of one model (its first layer) as 28 x 28 images, in a
     diverging colour map on one symmetric scale."""
     d = load_npz(data)
@@ -60,7 +65,8 @@ def filters_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> N
     save_figure(fig, pdf, png)
 
 
-def free_energy_plot_step(params: Mapping, *, models, pdf: Path, png: Path) -> None:
+@step
+def ebm_free_energy_plot(params: Mapping, *, models, pdf: Path, png: Path) -> None:
     """(a) The mean free energy of training and validation images per epoch for one model; (b) the
     gap (validation - training) per epoch for every model with a band of 2 standard errors (the DBM's
     is the mean-field bound, over the epochs of its joint stage)."""

@@ -32,6 +32,7 @@ import numpy as np
 
 from mlreview.io import save_npz, to_jsonable
 from mlreview.stats import accuracy_with_ci
+from mlreview.steps import step
 
 # --------------------------------------------------------------------------- Fig 30: data
 
@@ -168,7 +169,8 @@ def repetition_summary(runs: list[dict]) -> dict:
     return out
 
 
-def fit_step(params: Mapping, *, data: Path) -> dict:
+@step
+def bagging_fit(params: Mapping, *, data: Path) -> dict:
     """Fig 30: bag perceptrons on the displayed realisation and on ``repetitions`` more; write the
     points, the boundaries and the labels of repetition 0 and return the metrics."""
     repetitions = int(params["repetitions"])
@@ -226,7 +228,8 @@ def ensemble_variance_formula(rho, members, sigma: float) -> np.ndarray:
     return rho * sigma**2 + (1.0 - rho) * sigma**2 / members
 
 
-def variance_step(params: Mapping, *, data: Path) -> dict:
+@step
+def ensemble_variance(params: Mapping, *, data: Path) -> dict:
     """Spec 4.4 (C88): measured vs predicted variance of the ensemble average on the (rho, M) grid."""
     rhos = np.asarray(params["rhos"], dtype=np.float64)
     members = np.asarray(params["members"], dtype=int)

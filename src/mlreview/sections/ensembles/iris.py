@@ -30,6 +30,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.tree import DecisionTreeClassifier
 
 from mlreview.io import save_npz, to_jsonable
+from mlreview.steps import step
 
 #: model key -> column title [review: decision tree, random forest, AdaBoost]
 MODEL_NAMES = {"tree": "Decision tree", "forest": "Random forest", "adaboost": "AdaBoost"}
@@ -83,7 +84,8 @@ def pair_key(names: list[str], pair) -> str:
     return "__".join(names[i].replace(" (cm)", "").replace(" ", "_") for i in pair)
 
 
-def fit_step(params: Mapping, *, data: Path) -> dict:
+@step
+def iris_ensembles_fit(params: Mapping, *, data: Path) -> dict:
     """Fit the three models on every feature pair; write the probability surfaces and return the metrics."""
     iris = load_iris()
     X, y = iris.data, iris.target

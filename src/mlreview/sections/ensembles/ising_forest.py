@@ -1,7 +1,7 @@
 """Fig 33: random forests classifying the 2D Ising phases, accuracy and fit time against the forest size.
 
 Data (spec 2.1, decision d): the same Ising data and labels as Fig 21, read and split by the same
-function (:func:`mlreview.sections.logistic_regression.ising.load_sets`): ordered + disordered states split at
+function (:func:`mlreview.data.ising.load_phase_sets`): ordered + disordered states split at
 random (``train_fraction`` 0.8, ``split_seed``) into training and test rows; the near-critical
 states are a third evaluation set, never trained on.
 
@@ -35,10 +35,11 @@ from pathlib import Path
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 
+from mlreview.data.ising import load_phase_sets
 from mlreview.io import load_json, save_npz, to_jsonable
 from mlreview.provenance import cpu_model
-from mlreview.sections.logistic_regression.ising import load_sets
 from mlreview.stats import accuracy_with_ci
+from mlreview.steps import step
 
 #: evaluation sets of the figure (OOB is scored on the training rows)
 SETS = ("train", "test", "critical", "oob")
@@ -182,9 +183,10 @@ def claim_quantities(results: Mapping, sizes: Sequence[int], trivial: float) -> 
     }
 
 
-def fit_step(params: Mapping, *, dataset: Path, data: Path, threads: int = 1) -> dict:
+@step
+def ising_forest_fit(params: Mapping, *, dataset: Path, data: Path, threads: int = 1) -> dict:
     """Fig 33: grow the fine and coarse forests through the sizes; write the curves and return the metrics."""
-    sets = load_sets(dataset, params)
+    sets = load_phase_sets(dataset, params)
     sizes = forest_sizes(params["n_estimators"])
     confidence = float(params["confidence"])
     results = {kind: grow(sets, params["forest"], split, sizes, threads, confidence)
@@ -222,7 +224,8 @@ def fit_step(params: Mapping, *, dataset: Path, data: Path, threads: int = 1) ->
     })
 
 
-def compare_step(params: Mapping, *, forest: Path, logistic: Path) -> dict:
+@step
+def ising_forest_vs_logistic(params: Mapping, *, forest: Path, logistic: Path) -> dict:
     """C46: the random forests' test accuracy against the best liblinear test accuracy of Fig 21.
 
     ``forest`` and ``logistic`` are the metrics files of Figs 33 and 21. The forest's value is the

@@ -19,6 +19,7 @@ from matplotlib.patches import Rectangle
 from mlreview.figures.style import COLUMN_WIDTH, CYCLE, PAGE_WIDTH, figure, save_figure
 from mlreview.figures.susy import LABELS, SOURCE_TITLES, draw_roc
 from mlreview.io import load_npz
+from mlreview.steps import step
 
 #: Fig 30 classes: red +1, blue -1 [notebook]
 PERCEPTRON_COLORS = {1: "tab:red", -1: "tab:blue"}
@@ -43,7 +44,8 @@ def _line_x2(w: np.ndarray, x1: np.ndarray) -> np.ndarray:
     return -(w0 + w1 * x1) / w2
 
 
-def bagging_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def fig30_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 30: the points (cross: true label, circle: bagged label; red +1, blue -1), every
     bootstrap perceptron's boundary (grey dashed) and the averaged-weight boundary (black dashed)."""
     d = load_npz(data)
@@ -81,7 +83,8 @@ def blend(share: np.ndarray, class_colors) -> np.ndarray:
     return np.clip(np.asarray(share, dtype=np.float64) @ rgb, 0.0, 1.0)
 
 
-def iris_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def fig32_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 32: rows = feature pairs, columns = decision tree, random forest, AdaBoost. The surface mixes
     the class colours by each model's (weighted) vote shares, the points are the 150 standardised
     flowers; panel titles carry the cross-validated accuracy."""
@@ -122,7 +125,8 @@ def iris_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None
 
 # --------------------------------------------------------------------------- Fig 33
 
-def forest_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def fig33_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 33: top, train/test/critical (and OOB) accuracy against the number of trees for coarse
     (triangles, dashed) and fine (circles, solid) forests; bottom, cumulative fit time."""
     d = load_npz(data)
@@ -165,7 +169,8 @@ def _bars(ax, names, values, title: str, xlabel: str) -> None:
     ax.tick_params(axis="x", labelsize=6)
 
 
-def xgboost_plot_step(params: Mapping, *, data: Path, tuning: Path, pdf: Path, png: Path) -> None:
+@step
+def fig34_plot(params: Mapping, *, data: Path, tuning: Path, pdf: Path, png: Path) -> None:
     """Fig 34: split-count (F-score) and gain importances of the three models (top two rows), ROC
     curves of the three feature sets and the tuned model, and the CV accuracy of the tuning grid."""
     d = load_npz(data)
@@ -228,7 +233,8 @@ def _tuning_panel(ax, t) -> None:
 
 # --------------------------------------------------------------------------- Section 4.4
 
-def variance_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def ensemble_variance_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Variance of the average of M correlated estimators: measured (points) and
     rho sigma^2 + (1 - rho) sigma^2 / M (lines), for each rho."""
     d = load_npz(data)

@@ -3,7 +3,7 @@ and a cross-validated tuning run.
 
 Data (spec 2.3, decision g): the first ``n_events`` rows of the SUSY file (UCI, or the project's
 stand-in: ``source`` in the metrics says which), split at random into ``1 - test_fraction`` training
-and ``test_fraction`` test rows by :func:`mlreview.logistic.split_indices` (``split_seed``);
+and ``test_fraction`` test rows by :func:`mlreview.data.splits.split_indices` (``split_seed``);
 raw feature values (no scaling: trees do not need it). Three feature sets: all 18, the 8 low-level
 and the 10 high-level features, each scored with its own model.
 
@@ -36,11 +36,12 @@ import numpy as np
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from xgboost import XGBClassifier
 
+from mlreview.data.splits import split_indices
 from mlreview.data.susy import FEATURE_SETS, LABEL, load_susy, parquet_source
 from mlreview.errors import MlreviewError
 from mlreview.io import load_json, save_npz, to_jsonable
-from mlreview.logistic import split_indices
 from mlreview.stats import accuracy_with_ci, roc
+from mlreview.steps import step
 
 #: feature set -> its columns, in the file's order [decision g]
 #: importance types: split count (the review's F-score) and gain
@@ -91,7 +92,8 @@ def score(model, X, y, confidence: float) -> tuple[dict, np.ndarray]:
     return accuracy_with_ci(y, (p >= 0.5).astype(np.int64), confidence), p
 
 
-def fit_step(params: Mapping, *, parquet: Path, data: Path, threads: int = 1) -> dict:
+@step
+def susy_xgboost_fit(params: Mapping, *, parquet: Path, data: Path, threads: int = 1) -> dict:
     """Fig 34 with the authors' settings: one model per feature set; importances and ROC curves."""
     sets, source = load_split(parquet, params)
     confidence = float(params["confidence"])
@@ -141,7 +143,8 @@ def grid_settings(grid: Mapping[str, Sequence]) -> list[dict]:
     return [dict(zip(keys, values)) for values in itertools.product(*(grid[k] for k in keys))]
 
 
-def tune_step(params: Mapping, *, parquet: Path, data: Path, threads: int = 1, logistic: Path | None = None) -> dict:
+@step
+def susy_xgboost_tune(params: Mapping, *, parquet: Path, data: Path, threads: int = 1, logistic: Path | None = None) -> dict:
     """Fig 34 tuning: grid search by cross-validated accuracy, refit, test accuracy and ROC.
 
     ``logistic`` (optional): the metrics file of the all-features SUSY logistic regression (Figs 23

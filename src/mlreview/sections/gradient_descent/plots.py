@@ -14,6 +14,7 @@ from matplotlib.colors import LogNorm
 
 from mlreview.figures.style import COLORS, COLUMN_WIDTH, CYCLE, figure, save_figure
 from mlreview.io import load_npz
+from mlreview.steps import step
 
 #: Line style of each optimiser in Fig 9 [review]: colour from the style's COLORS.
 BEALE_STYLES = {
@@ -30,7 +31,8 @@ def _coef(value) -> str:
     return "" if float(value) == 1.0 else f"{float(value):g}\\,"
 
 
-def quadratic_plot_step(params: dict, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def fig07_plot(params: dict, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 7: contours of E with the GD trajectory of every learning rate."""
     d = load_npz(data)
     lo, hi = (float(v) for v in d["window"])
@@ -64,7 +66,8 @@ def quadratic_plot_step(params: dict, *, data: Path, pdf: Path, png: Path) -> No
     save_figure(fig, pdf, png)
 
 
-def beale_plot_step(params: dict, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def fig09_plot(params: dict, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 9: log-spaced contours of Beale's function with the five optimisers' trajectories."""
     d = load_npz(data)
     lo, hi = (float(v) for v in d["window"])

@@ -18,6 +18,7 @@ import numpy as np
 from mlreview.io import save_npz
 from mlreview.sections.gradient_descent.landscapes import BEALE_MINIMUM, QuadraticBowl, beale, beale_gradient
 from mlreview.optimizers import EPSILON_PLACEMENT, GD, make_optimizer, run
+from mlreview.steps import step
 
 #: The four regimes of plain GD on a quadratic (review Fig 8), plus the marginal case
 #: eta = 2 eta_opt (undamped oscillation) and "other" for anything else.
@@ -169,7 +170,8 @@ def quadratic_run_metrics(traj: np.ndarray, bowl: QuadraticBowl, eta: float, rep
     }
 
 
-def quadratic_step(params: dict, *, data: Path) -> dict:
+@step
+def gradient_descent_quadratic(params: dict, *, data: Path) -> dict:
     """Fig 7: plain GD on E = a x^2 + b y^2 + c for each run (eta, start, steps) of ``params``.
 
     Writes ``data`` (.npz: one trajectory per run, the etas, a contour grid of E over
@@ -241,7 +243,8 @@ def _steps_or_inf(value: int | None) -> float:
     return math.inf if value is None else float(value)
 
 
-def beale_step(params: dict, *, data: Path) -> dict:
+@step
+def gradient_descent_beale(params: dict, *, data: Path) -> dict:
     """Fig 9: GD, GDM, NAG, RMSprop, ADAM from each start on Beale's function.
 
     Writes ``data`` (.npz: trajectories of shape (methods, starts, n_steps + 1, 2), the

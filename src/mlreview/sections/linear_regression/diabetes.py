@@ -33,8 +33,10 @@ import numpy as np
 from sklearn.datasets import load_diabetes
 from sklearn.linear_model import Lasso, Ridge
 
+from mlreview.grids import lambda_keys, log_grid
 from mlreview.io import save_npz, to_jsonable
-from mlreview.sections.linear_regression.paths import fit_path, lambda_half, lambda_keys, log_grid
+from mlreview.sections.linear_regression.paths import fit_path, lambda_half
+from mlreview.steps import step
 
 #: model name -> factory lam -> scikit-learn estimator (defaults apart from alpha, as the notebook)
 MODELS = {
@@ -53,7 +55,8 @@ def load_split(n_train: int, n_test: int) -> tuple[np.ndarray, np.ndarray, np.nd
     return X[:n_train], y[:n_train], X[n_train:stop], y[n_train:stop], list(data.feature_names)
 
 
-def fit_step(params: Mapping, *, data: Path) -> dict:
+@step
+def diabetes_fit(params: Mapping, *, data: Path) -> dict:
     """Fit Ridge and LASSO on the three lambda grids; write the npz for Figs 14, 15 and return metrics."""
     X_train, y_train, X_test, y_test, names = load_split(int(params["n_train"]), int(params["n_test"]))
     grids = {

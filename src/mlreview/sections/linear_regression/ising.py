@@ -48,9 +48,11 @@ import numpy as np
 from sklearn.linear_model import Lasso, LinearRegression, Ridge
 
 from mlreview.data.ising import load_ising1d
+from mlreview.grids import lambda_key, lambda_keys, log_grid
 from mlreview.io import load_json, save_npz, to_jsonable
 from mlreview.ising.chain1d import pair_features
-from mlreview.sections.linear_regression.paths import fit_path, lambda_half, lambda_key, lambda_keys, log_grid, r2
+from mlreview.sections.linear_regression.paths import fit_path, lambda_half, r2
+from mlreview.steps import step
 
 MODELS = ("ols", "ridge", "lasso")
 REGULARISED = ("ridge", "lasso")
@@ -188,7 +190,8 @@ def _split(states, energies, n_train: int, n_test: int):
     return X[:n_train], y[:n_train], X[n_train:], y[n_train:]
 
 
-def fit_step(params: Mapping, *, chains: Path, diabetes: Path, data: Path) -> dict:
+@step
+def ising1d_regression(params: Mapping, *, chains: Path, diabetes: Path, data: Path) -> dict:
     """Fit OLS, Ridge and LASSO on the 1D Ising chains; write ``data`` (.npz) and return metrics.
 
     params (config ``linear_regression.ising1d`` without ``plot``): ``n_train``, ``n_test``,

@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (after style, which selects the A
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from mlreview.sections.linear_regression.plots import r2_versus_lambda  # noqa: E402
 from mlreview.io import atomic_path, load_npz  # noqa: E402
+from mlreview.steps import step
 
 #: model -> (name in legends and titles, colour): OLS blue, Ridge red, LASSO green (the notebook)
 MODEL_STYLE = {"ols": ("OLS", "tab:blue"), "ridge": ("Ridge", "tab:red"), "lasso": ("LASSO", "tab:green")}
@@ -30,7 +31,8 @@ def lambda_label(lam: float) -> str:
     return rf"$\lambda = {float(lam):g}$"
 
 
-def r2_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def fig16_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 16: train (solid) and test (dashed) R^2 of OLS, Ridge and LASSO against lambda."""
     fig = r2_versus_lambda(load_npz(data), MODEL_STYLE, params["plot"]["ylim"], r"Performance ($R^2$)",
                            (1.3 * COLUMN_WIDTH, COLUMN_WIDTH))
@@ -53,7 +55,8 @@ def _draw_row(axes, matrices: Mapping[str, np.ndarray], lam: float, params: Mapp
     return image
 
 
-def couplings_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path, panels: Path | None = None) -> None:
+@step
+def fig17_plot(params: Mapping, *, data: Path, pdf: Path, png: Path, panels: Path | None = None) -> None:
     """Fig 17: learned J_jk; rows = coupling lambdas, columns OLS, Ridge, LASSO; one colour bar.
 
     ``panels`` (optional): a multi-page PDF with one 1 x 3 row for every lambda of the Fig 16

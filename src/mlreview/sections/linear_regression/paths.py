@@ -3,13 +3,13 @@
 * :func:`r2` - the coefficient of determination as the spec defines it, with the mean of the
   TRUE targets in the denominator (the review's Eq. (58) prints the mean of the predictions,
   taken as a typo);
-* :func:`log_grid` - a lambda grid from a config entry ``{low, high, n}`` (log10 bounds);
 * :func:`fit_path` - fit one scikit-learn estimator per lambda and collect the train/test R^2,
   the coefficients, the intercepts and the convergence warnings;
 * :func:`lambda_half` - the lambda at which a test-R^2 curve first drops below half its maximum,
   interpolated in log lambda (used by C18 and C20 to compare the scales at which Ridge and LASSO
-  respond);
-* :func:`lambda_key` - the metrics key of one lambda (never a pure-digit string).
+  respond).
+
+The lambda grids and their metrics keys are :mod:`mlreview.grids` (shared with Section VII).
 
 The estimators are created by a factory ``lam -> estimator`` passed in by the caller (e.g.
 ``lambda lam: Ridge(alpha=lam)``), so that each figure keeps its own conventions and solver
@@ -19,7 +19,7 @@ settings; nothing here is specific to one data set.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -39,27 +39,6 @@ def r2(y_true, y_pred) -> float:
         raise ValueError("r2: the true targets are constant, R^2 is undefined")
     ss_res = float(np.sum((y_true - y_pred) ** 2))
     return 1.0 - ss_res / ss_tot
-
-
-def log_grid(spec: Mapping) -> np.ndarray:
-    """``numpy.logspace(low, high, n)`` from a config entry ``{low, high, n}`` (log10 bounds)."""
-    n = int(spec["n"])
-    if n < 1:
-        raise ValueError(f"log_grid: n must be >= 1, got {n}")
-    return np.logspace(float(spec["low"]), float(spec["high"]), n)
-
-
-def lambda_key(lam: float) -> str:
-    """Metrics key of a lambda: ``lam_`` and three significant digits (``lam_0.01``, ``lam_1e+03``)."""
-    return f"lam_{float(lam):.3g}"
-
-
-def lambda_keys(lambdas: Sequence[float]) -> list[str]:
-    """:func:`lambda_key` of every lambda; raises if two lambdas share a key."""
-    keys = [lambda_key(lam) for lam in lambdas]
-    if len(set(keys)) != len(keys):
-        raise ValueError("lambda grid too fine for three significant digits in the metrics keys")
-    return keys
 
 
 def fit_path(

@@ -14,6 +14,7 @@ import numpy as np
 
 from mlreview.figures.style import COLUMN_WIDTH, PAGE_WIDTH, figure, save_figure
 from mlreview.io import load_npz
+from mlreview.steps import step
 
 #: model -> (legend name, colour): Ridge blue, LASSO green (the authors' notebook)
 MODEL_STYLE = {"ridge": ("Ridge", "tab:blue"), "lasso": ("LASSO", "tab:green")}
@@ -37,14 +38,16 @@ def r2_versus_lambda(d: Mapping, model_style: Mapping, ylim, ylabel: str, size: 
     return fig
 
 
-def diabetes_r2_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def fig14_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 14: train (solid) and test (dashed) R^2 of Ridge and LASSO against lambda."""
     fig = r2_versus_lambda(load_npz(data), MODEL_STYLE, params["plot"]["ylim"], "Performance",
                            (1.2 * COLUMN_WIDTH, 0.9 * COLUMN_WIDTH))
     save_figure(fig, pdf, png)
 
 
-def diabetes_paths_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def fig15_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 15: |w_i| of every feature against lambda; Ridge left, LASSO right."""
     d = load_npz(data)
     lambdas = d["path_grid_lambdas"]

@@ -3,7 +3,7 @@
 Data (spec 2.1, decision e): the ordered (T < 2.0) and disordered (T > 2.5) configurations, +-1
 spins flattened to L*L features, label 1 for T < Tc; split once at random into training and test
 rows (``train_fraction``, ``split_seed``; 50/50 in the authors' notebook) by
-:func:`mlreview.logistic.split_indices`. The critical set (2.0 <= T <= 2.5) is a third
+:func:`mlreview.data.splits.split_indices`. The critical set (2.0 <= T <= 2.5) is a third
 evaluation set, never used for training.
 
 For every lambda of the grid two L2-penalised logistic models are fitted on the training rows:
@@ -32,10 +32,11 @@ from pathlib import Path
 
 import numpy as np
 
-from mlreview.data.ising import load_ising2d
+from mlreview.data.ising import load_phase_sets
+from mlreview.grids import lambda_keys, log_grid
 from mlreview.io import save_npz, to_jsonable
-from mlreview.sections.linear_regression.paths import lambda_keys, log_grid
-from mlreview.logistic import convergence_warnings, evaluate, fit_logistic, fit_sgd, split_indices
+from mlreview.logistic import convergence_warnings, evaluate, fit_logistic, fit_sgd
+from mlreview.steps import step
 
 #: solver name -> fitting function (lambda, options from params[solver])
 SOLVERS = {"liblinear": fit_logistic, "sgd": fit_sgd}
@@ -43,22 +44,10 @@ SOLVERS = {"liblinear": fit_logistic, "sgd": fit_sgd}
 SETS = ("train", "test", "critical")
 
 
-def load_sets(dataset: Path, params: Mapping) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """{train, test, critical}: (X as params['dtype'], label) with the seeded split of ordered + disordered."""
-    dtype = np.dtype(params["dtype"])
-    fit = load_ising2d(dataset, encoding="pm1", phases=params["train_phases"])
-    crit = load_ising2d(dataset, encoding="pm1", phases=params["evaluation_phases"])
-    train, test = split_indices(len(fit.label), float(params["train_fraction"]), int(params["split_seed"]))
-    return {
-        "train": (fit.X[train].astype(dtype), fit.label[train]),
-        "test": (fit.X[test].astype(dtype), fit.label[test]),
-        "critical": (crit.X.astype(dtype), crit.label),
-    }
-
-
-def fit_step(params: Mapping, *, dataset: Path, data: Path) -> dict:
+@step
+def ising_logistic_fit(params: Mapping, *, dataset: Path, data: Path) -> dict:
     """Fit both solvers on the lambda grid; write the npz for Fig 21 and return the metrics."""
-    sets = load_sets(dataset, params)
+    sets = load_phase_sets(dataset, params)
     lambdas = log_grid(params["lambdas"])
     keys = lambda_keys(lambdas)
     confidence = float(params["confidence"])

@@ -11,16 +11,16 @@ from pathlib import Path
 
 import numpy as np
 
-from mlreview.figures.style import COLUMN_WIDTH, PAGE_WIDTH, figure, save_figure
+from mlreview.figures.style import COLUMN_WIDTH, PAGE_WIDTH, SET_STYLE, figure, save_figure
 from mlreview.io import load_npz
+from mlreview.steps import step
 
-#: evaluation set -> (legend name, colour): train blue, test red, critical green [review]
-SET_STYLE = {"train": ("train", "tab:blue"), "test": ("test", "tab:red"), "critical": ("critical", "tab:green")}
 #: solver -> (legend name, line style): liblinear solid, SGD dashed [review]
 SOLVER_STYLE = {"liblinear": ("liblinear", "-"), "sgd": ("SGD", "--")}
 
 
-def ising_accuracy_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def fig21_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 21: train, test and critical accuracy against lambda, liblinear (solid) and SGD (dashed).
 
     The shaded bands are the Wilson 95% intervals (mostly thinner than the lines at paper scale).
@@ -43,7 +43,8 @@ def ising_accuracy_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Pat
     save_figure(fig, pdf, png)
 
 
-def mnist_weights_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def fig27_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 27: the ten weight vectors as 28 x 28 images on one symmetric colour scale (0 in the middle)."""
     d = load_npz(data)
     weights, classes = d["weights"], d["classes"]

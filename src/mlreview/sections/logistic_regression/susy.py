@@ -27,15 +27,15 @@ from pathlib import Path
 
 import numpy as np
 
-from mlreview.data.susy import FEATURE_SETS, LABEL, count_rows, held_out_rows, load_susy, parquet_source
+from mlreview.data.susy import LABEL, count_rows, feature_names, held_out_rows, load_susy, parquet_source, standardize
 from mlreview.errors import MlreviewError
+from mlreview.grids import lambda_keys, log_grid
 from mlreview.io import load_npz, save_npz, to_jsonable
-from mlreview.sections.linear_regression.paths import lambda_keys, log_grid
 from mlreview.logistic import convergence_warnings, penalised_log_loss, reference_optimum, sgd_model
 from mlreview.stats import accuracy_with_ci, rejection_at, roc
+from mlreview.steps import step
 
 log = logging.getLogger(__name__)
-
 
 
 def split_rows(n_rows: int, params: Mapping) -> dict[str, tuple[int, int]]:
@@ -45,13 +45,6 @@ def split_rows(n_rows: int, params: Mapping) -> dict[str, tuple[int, int]]:
     if n_train <= 0:
         raise MlreviewError(f"no SUSY training rows before the {stop - start} test rows of a {n_rows}-row file")
     return {"train": (0, n_train), "test": (start, stop)}
-
-
-def feature_names(features: str) -> tuple[str, ...]:
-    try:
-        return FEATURE_SETS[features]
-    except KeyError:
-        raise MlreviewError(f"features must be one of {sorted(FEATURE_SETS)}, got {features!r}") from None
 
 
 def load_sets(parquet: Path, features: str, params: Mapping) -> tuple[dict, dict]:
@@ -70,18 +63,6 @@ def load_sets(parquet: Path, features: str, params: Mapping) -> tuple[dict, dict
     if params["standardize"]:
         sets, info["mean"], info["scale"] = standardize(sets)
     return sets, info
-
-
-def standardize(sets: Mapping[str, tuple]) -> tuple[dict, np.ndarray, np.ndarray]:
-    """Every set ``{name: (X, y)}`` scaled to zero mean and unit variance with the mean and
-    standard deviation of the ``train`` rows (a constant column keeps scale 1); float32 out.
-    Returns (the scaled sets, mean, scale)."""
-    X = sets["train"][0]
-    mean = X.mean(axis=0, dtype=np.float64)
-    scale = X.std(axis=0, dtype=np.float64)
-    scale[scale == 0.0] = 1.0
-    scaled = {name: (((Xs - mean) / scale).astype(np.float32), ys) for name, (Xs, ys) in sets.items()}
-    return scaled, mean, scale
 
 
 def classifier_metrics(y: np.ndarray, logit: np.ndarray, confidence: float, n_points: int) -> dict:
@@ -163,7 +144,8 @@ def _evaluate(sets: Mapping, coef, intercept, params: Mapping) -> tuple[dict, di
     return out, z
 
 
-def fit_step(params: Mapping, *, parquet: Path, data: Path, threads: int = 1) -> dict:
+@step
+def susy_logistic_fit(params: Mapping, *, parquet: Path, data: Path, threads: int = 1) -> dict:
     """Figs 22 and 25: one minibatch logistic regression (``features``, ``alpha``).
 
     Writes the test probabilities and labels (the histograms of Fig 22 and the ROC curves of
@@ -214,7 +196,8 @@ def c32_quantities(metrics: Mapping) -> dict:
             "holds": bool(correct > 0.5 and wrong > 0.05)}
 
 
-def scan_step(params: Mapping, *, parquet: Path, data: Path, threads: int = 1) -> dict:
+@step
+def susy_logistic_scan(params: Mapping, *, parquet: Path, data: Path, threads: int = 1) -> dict:
     """Fig 23: ROC curves over alpha, minibatch model (top) and scikit-learn SGD (bottom)."""
     sets, info = load_sets(parquet, params["features"], params)
     arrays: dict[str, np.ndarray] = {"source": np.array(info["source"] or "")}
@@ -270,7 +253,8 @@ def c33_quantities(arrays: Mapping, chance_margin: float) -> dict:
     return out
 
 
-def ablation_step(params: Mapping, *, parquet: Path, threads: int = 1) -> dict:
+@step
+def susy_logistic_ablation(params: Mapping, *, parquet: Path, threads: int = 1) -> dict:
     """C34 (optional proxy): the test-AUC loss of the minibatch model when one feature is dropped."""
     sets, info = load_sets(parquet, params["features"], params)
     alpha = float(params["alpha"])
@@ -294,7 +278,8 @@ def ablation_step(params: Mapping, *, parquet: Path, threads: int = 1) -> dict:
                                 "n_features_losing_auc": int(sum(v > 0 for v in loss.values()))}})
 
 
-def fig25_step(params: Mapping, *, parquet: Path, low: Path, all_features: Path, data: Path) -> dict:
+@step
+def fig25_roc(params: Mapping, *, parquet: Path, low: Path, all_features: Path, data: Path) -> dict:
     """Fig 25: ROC of the 8- and 18-feature models and of a cut on one variable (the leading
     lepton pT), all on the same test rows."""
     fits = {"low": load_npz(low), "all": load_npz(all_features)}

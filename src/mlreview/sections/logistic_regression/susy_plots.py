@@ -9,9 +9,11 @@ import numpy as np
 
 from mlreview.figures import style
 from mlreview.figures.susy import BACKGROUND_COLOR, SIGNAL_COLOR, draw_roc, source_title
+from mlreview.steps import step
 
 
-def fig22_plot_step(params: dict, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def fig22_plot(params: dict, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 22: histograms of the predicted P(signal) on the test set, for true signal (left,
     blue) and true background (right, red) events."""
     from mlreview.io import load_npz
@@ -31,7 +33,8 @@ def fig22_plot_step(params: dict, *, data: Path, pdf: Path, png: Path) -> None:
     style.save_figure(fig, pdf, png)
 
 
-def fig23_plot_step(params: dict, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def fig23_plot(params: dict, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 23: test ROC curves for every alpha, the minibatch model (top) and scikit-learn's
     SGDClassifier (bottom), coloured along a sequential colour map."""
     import matplotlib.pyplot as plt
@@ -56,7 +59,8 @@ def fig23_plot_step(params: dict, *, data: Path, pdf: Path, png: Path) -> None:
     style.save_figure(fig, pdf, png)
 
 
-def fig25_plot_step(params: dict, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def fig25_plot(params: dict, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 25: ROC of logistic regression on the 8 low-level features (green), on all 18
     (purple), and of a cut on the leading-lepton pT (black, dashed)."""
     from mlreview.io import load_npz

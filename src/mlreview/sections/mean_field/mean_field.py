@@ -20,6 +20,7 @@ import numpy as np
 
 from mlreview.io import load_npz, save_npz, to_jsonable
 from mlreview.ising.exact import critical_temperature, onsager_magnetisation
+from mlreview.steps import step
 
 
 def solve_mean_field(T, z: int, J: float = 1.0, h: float = 0.0, tol: float = 1e-12,
@@ -64,7 +65,8 @@ def temperature_grid(grid: Mapping) -> np.ndarray:
     return start + step * np.arange(n)
 
 
-def mean_field_step(params: Mapping, *, validation: Path, data: Path) -> dict:
+@step
+def mean_field_solve(params: Mapping, *, validation: Path, data: Path) -> dict:
     """Workflow step (spec 4.2): mean-field m(T) for every lattice, against Onsager, the exact 1D
     chain and the Monte Carlo <|m|>."""
     J, h = float(params["J"]), float(params["h"])

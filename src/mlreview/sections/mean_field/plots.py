@@ -14,9 +14,11 @@ import numpy as np
 
 from mlreview.figures.style import PAGE_WIDTH, figure, save_figure
 from mlreview.io import load_npz
+from mlreview.steps import step
 
 
-def em_coins_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def em_coins_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """(a) The observed-data log-likelihood at every EM iteration of the displayed tosses, from the
     notebook's start and from the random starts; (b) EM against complete-data estimates over seeds."""
     d = load_npz(data)
@@ -50,7 +52,8 @@ def em_coins_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> 
     save_figure(fig, pdf, png)
 
 
-def mean_field_plot_step(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def mean_field_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """(a) Square lattice: mean-field m(T) (z = 4), Onsager's exact m(T) and the Monte Carlo
     <|m|>; (b) the 1D chain: mean field (z = 2) against the exact m = 0."""
     d = load_npz(data)

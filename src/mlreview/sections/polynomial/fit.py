@@ -38,6 +38,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import PolynomialFeatures
 
 from mlreview.io import save_npz
+from mlreview.steps import step
 
 #: Error kinds computed for every realisation: training MSE, test MSE, test MSE restricted to
 #: test points beyond the training range (x > max train_range) and within it (x <= max).
@@ -307,7 +308,8 @@ def _errors_by_function(errors: np.ndarray, names, degrees) -> dict:
     return {name: {deg_key(d): errors[i, j] for i, d in enumerate(degrees)} for j, name in enumerate(names)}
 
 
-def fit_step(params: dict, *, data: Path) -> dict:
+@step
+def polynomial_fit(params: dict, *, data: Path) -> dict:
     """Displayed realisation + R repetitions of one polynomial figure; writes ``data`` (.npz).
 
     Metrics (F = generating function name, D = ``deg1``/``deg3``/``deg10``):

@@ -13,6 +13,7 @@ import numpy as np
 
 from mlreview.figures import style
 from mlreview.io import load_npz
+from mlreview.steps import step
 
 _WIDTH = style.RC["lines.linewidth"]
 _WIDEN = 0.4  # relative extra width per degree below the highest one
@@ -51,7 +52,8 @@ def _degree_color(degree: int, index: int) -> str:
     return style.COLORS.get(f"degree{degree}", style.CYCLE[index % len(style.CYCLE)])
 
 
-def plot_step(params: dict, *, data: Path, pdf: Path, png: Path) -> None:
+@step
+def polynomial_plot(params: dict, *, data: Path, pdf: Path, png: Path) -> None:
     """Draw the figure from the ``.npz`` of the fit step."""
     arrays = load_npz(data)
     names = [str(n) for n in arrays["functions"]]

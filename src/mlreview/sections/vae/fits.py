@@ -48,8 +48,9 @@ import numpy as np
 from mlreview.errors import MlreviewError
 from mlreview.io import save_npz, to_jsonable
 from mlreview.ising.observables import connected_nn_correlation, spatial_nn_correlation
-from mlreview.sections.deep_networks.common import history_arrays
+from mlreview.nn.training import history_arrays
 from mlreview.stats import mean_and_se
+from mlreview.steps import step
 
 log = logging.getLogger(__name__)
 
@@ -276,8 +277,8 @@ def ising_magnetisation(spins01: np.ndarray) -> np.ndarray:
 
 def honest_split(n: int, train_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Seeded split of ``range(n)`` into training and held-out rows (the project's
-    :func:`~mlreview.logistic.split_indices`), checked to share no row."""
-    from mlreview.logistic import split_indices
+    :func:`~mlreview.data.splits.split_indices`), checked to share no row."""
+    from mlreview.data.splits import split_indices
 
     train, held_out = split_indices(n, train_fraction, seed)
     if np.intersect1d(train, held_out).size or len(train) + len(held_out) != n:
@@ -353,16 +354,17 @@ def _likelihood_arrays(summary: Mapping) -> dict[str, np.ndarray]:
 # Workflow steps
 # --------------------------------------------------------------------------------------------
 
-def mnist_step(params: Mapping, *, npz: Path, classifier: Path, data: Path, threads: int = 1) -> dict:
+@step
+def vae_mnist_fit(params: Mapping, *, npz: Path, classifier: Path, data: Path, threads: int = 1) -> dict:
     """Figs 75, 76: train the MNIST VAE; latent means of the test images, decoded latent grids
     judged by the fixed digit classifier (the Fig 27 model), held-out likelihood."""
-    from mlreview.sections.deep_networks.mnist import load_sets
-    from mlreview.sections.logistic_regression.mnist import load_classifier
-    from mlreview.sections.dimensionality_reduction.tsne import knn_accuracy
+    from mlreview.data.mnist import load_mnist_sets
+    from mlreview.digits import load_classifier
     from mlreview.nn.training import as_tensor, setup
+    from mlreview.stats import knn_accuracy
 
     device = setup(threads, params["training"]["device"])
-    sets = load_sets(npz, params)  # the first n_train / n_test images, pixels in [0, 1]
+    sets = load_mnist_sets(npz, params)  # the first n_train / n_test images, pixels in [0, 1]
     side = int(sets["train"][0].shape[1])
     X_train = as_tensor(sets["train"][0].reshape(len(sets["train"][0]), -1), device=device)
     X_test = as_tensor(sets["test"][0].reshape(len(sets["test"][0]), -1), device=device)
@@ -426,7 +428,8 @@ def _correlations(latent: np.ndarray, m: np.ndarray) -> dict:
     return out
 
 
-def ising_step(params: Mapping, *, dataset: Path, data: Path, threads: int = 1) -> dict:
+@step
+def vae_ising_fit(params: Mapping, *, dataset: Path, data: Path, threads: int = 1) -> dict:
     """Figs 77, 78: train the Ising VAE on a seeded half of the states, validated on the other
     half; latent means against temperature and magnetisation, fantasy configurations on the
     latent grids, their connected correlation against the Monte Carlo states, likelihood."""
@@ -524,7 +527,8 @@ def ppca_data(params: Mapping) -> tuple[np.ndarray, np.ndarray]:
     return X[:int(params["n_train"])], X[int(params["n_train"]):]
 
 
-def ppca_step(params: Mapping, *, data: Path, threads: int = 1) -> dict:
+@step
+def vae_ppca_check(params: Mapping, *, data: Path, threads: int = 1) -> dict:
     """The estimator check: a linear-Gaussian VAE on PPCA data; its decoder's exact marginal
     log-likelihood against the importance-sampled estimates (per proposal scale, per K), and the
     PPCA maximum-likelihood value."""

@@ -16,6 +16,7 @@ from matplotlib.ticker import MaxNLocator
 
 from mlreview.figures.style import CYCLE, PAGE_WIDTH, RC, figure, save_figure
 from mlreview.io import load_npz
+from mlreview.steps import step
 
 
 def mosaic(images: np.ndarray, n: int, pad: int = 1, fill: float = 1.0) -> np.ndarray:
@@ -41,7 +42,8 @@ def _grid_axes(ax, values: np.ndarray, size: int, pad: int, fmt: str = "{:.2g}")
         side.set_visible(False)
 
 
-def fig75_plot_step(params: Mapping, *, mnist: Path, pdf: Path, png: Path) -> None:
+@step
+def fig75_plot(params: Mapping, *, mnist: Path, pdf: Path, png: Path) -> None:
     """Fig 75: the encoder means of the MNIST test images, coloured by digit."""
     d = load_npz(mnist)
     plot = params["plot"]
@@ -58,7 +60,8 @@ def fig75_plot_step(params: Mapping, *, mnist: Path, pdf: Path, png: Path) -> No
     save_figure(fig, pdf, png)
 
 
-def fig76_plot_step(params: Mapping, *, mnist: Path, pdf: Path, png: Path) -> None:
+@step
+def fig76_plot(params: Mapping, *, mnist: Path, pdf: Path, png: Path) -> None:
     """Fig 76: decoded digits on the uniform 5 x 5 latent grid and on the inverse-CDF grid."""
     d = load_npz(mnist)
     pad = int(params["plot"]["pad"])
@@ -75,7 +78,8 @@ def fig76_plot_step(params: Mapping, *, mnist: Path, pdf: Path, png: Path) -> No
     save_figure(fig, pdf, png)
 
 
-def fig77_plot_step(params: Mapping, *, ising: Path, pdf: Path, png: Path) -> None:
+@step
+def fig77_plot(params: Mapping, *, ising: Path, pdf: Path, png: Path) -> None:
     """Fig 77: (a) the held-out Ising states in the latent space coloured by temperature;
     (b, c) each latent coordinate against the magnetisation."""
     d = load_npz(ising)
@@ -108,7 +112,8 @@ def fig77_plot_step(params: Mapping, *, ising: Path, pdf: Path, png: Path) -> No
     save_figure(fig, pdf, png)
 
 
-def fig78_plot_step(params: Mapping, *, ising: Path, pdf: Path, png: Path) -> None:
+@step
+def fig78_plot(params: Mapping, *, ising: Path, pdf: Path, png: Path) -> None:
     """Fig 78: fantasy configurations (one Bernoulli draw per grid point) on the inverse-CDF
     grid, their probability maps, and (supplementary) draws on the uniform grid."""
     d = load_npz(ising)
@@ -137,7 +142,8 @@ def fig78_plot_step(params: Mapping, *, ising: Path, pdf: Path, png: Path) -> No
     save_figure(fig, pdf, png)
 
 
-def training_plot_step(params: Mapping, *, mnist: Path, ising: Path, pdf: Path, png: Path) -> None:
+@step
+def vae_training_plot(params: Mapping, *, mnist: Path, ising: Path, pdf: Path, png: Path) -> None:
     """The training curves: training and held-out negative ELBO per epoch, MNIST and Ising."""
     fig, axes = figure(1, 2, width=PAGE_WIDTH, height=PAGE_WIDTH * 0.36)
     for ax, (path, title, held) in zip(axes, ((mnist, "(a) MNIST VAE", "test"),
@@ -155,7 +161,8 @@ def training_plot_step(params: Mapping, *, mnist: Path, ising: Path, pdf: Path, 
     save_figure(fig, pdf, png)
 
 
-def likelihood_plot_step(params: Mapping, *, mnist: Path, ising: Path, ppca: Path, pdf: Path, png: Path) -> None:
+@step
+def vae_likelihood_plot(params: Mapping, *, mnist: Path, ising: Path, ppca: Path, pdf: Path, png: Path) -> None:
     """(a, b) the importance-sampled held-out log-likelihood against K (gain over K = 1, paired
     standard errors); (c) the estimator's error against the exact log p(x) of the linear-Gaussian
     VAE, per proposal."""
