@@ -1,0 +1,1 @@
+"""Tests of the energy-landscape section (Hopfield memory, annealing, block-spin RG)."""
