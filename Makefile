@@ -7,17 +7,19 @@ VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
 STAMP := $(VENV)/.installed
 CORES ?= all
-SNAKEMAKE := $(BIN)/snakemake --cores $(CORES) --printshellcmds
+# Interrupted jobs are rerun (not a stop), and a failed job's log is printed on the console.
+SNAKEMAKE := $(BIN)/snakemake --cores $(CORES) --printshellcmds --rerun-incomplete --show-failed-logs
 # Steps run `python -m mlreview ...`: put the environment's python first on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help install paper paper-offline small test test-paper report resources lint dag clean-small
+.PHONY: help install test-deps paper paper-offline small test test-paper report resources lint dag clean-small
 
 help:
 	@echo "make paper       rebuild every result with the paper config (config/config.yaml)"
 	@echo "make paper-offline  paper scale without internet: MNIST mirror, SUSY stand-in"
 	@echo "make small       the same DAG at small scale (config/small.yaml), minutes"
 	@echo "make test        the test suite (unit tests + the small DAG in a temporary copy)"
+	@echo "make test-deps   the system packages of the SLURM test (slurm-wlm, munge; root, Debian)"
 	@echo "make test-paper  checks that need the paper-scale results (run after make paper)"
 	@echo "make report      (re)build results/report.html and the scorecard"
 	@echo "make resources   declared threads/mem_mb/runtime per rule vs the benchmark files"
@@ -48,6 +50,21 @@ small: $(STAMP)
 
 report: $(STAMP)
 	$(SNAKEMAKE) results/report.html results/scorecard.csv
+
+# The system packages the tests need (the real one-node SLURM cluster of tests/test_slurm.py), in
+# one explicit step before the tests (`.ci/run` calls it); it waits for a dpkg lock another process
+# holds instead of failing. Without root or apt-get it says so, and the SLURM test is skipped.
+SLURM_PACKAGES := slurm-wlm munge
+SLURM_PROGRAMS := munged slurmctld slurmd sinfo sbatch squeue scancel srun
+APT := apt-get -o DPkg::Lock::Timeout=600 -y --no-install-recommends
+test-deps:
+	@missing=""; for p in $(SLURM_PROGRAMS); do command -v $$p >/dev/null || [ -x /usr/sbin/$$p ] || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then echo "test-deps: SLURM is installed"; \
+	elif [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
+	  echo "test-deps: SLURM programs missing ($$missing) and no root/apt-get: tests/test_slurm.py will be skipped"; \
+	else DEBIAN_FRONTEND=noninteractive $(APT) install $(SLURM_PACKAGES) || \
+	  { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update && \
+	    DEBIAN_FRONTEND=noninteractive $(APT) install $(SLURM_PACKAGES); }; fi
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -m "not paper"

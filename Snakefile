@@ -7,7 +7,13 @@
 # This file only wires things together: rules live in workflow/rules/, all logic in
 # src/mlreview/.
 
-from snakemake.utils import min_version, validate
+import sys
+
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import min_version
+
+from mlreview import runlock
+from mlreview.config_checks import ConfigError, check, validate
 
 min_version("9.19")
 
@@ -15,7 +21,20 @@ min_version("9.19")
 configfile: "config/config.yaml"
 
 
-validate(config, "workflow/schemas/config.schema.yaml")
+# The config against the schema, then the checks between keys: one short message naming the key.
+try:
+    validate(config, "workflow/schemas/config.schema.yaml")
+    check(config)
+except ConfigError as err:
+    raise WorkflowError(str(err)) from None
+
+# Two runs in one folder: refuse --unlock while another Snakemake runs here, and say whose a lock is.
+try:
+    note = runlock.check(".", sys.argv)
+except RuntimeError as err:
+    raise WorkflowError(str(err)) from None
+if note:
+    print(note, file=sys.stderr)
 
 
 include: "workflow/rules/common.smk"

@@ -18,6 +18,12 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
+# numba's compiled kernels go to the user's cache folder, as in the workflow's steps (the package's
+# source tree stays free of .nbi/.nbc files); set before any test imports numba.
+from mlreview.runtime import cache_dir  # noqa: E402
+
+os.environ.setdefault("NUMBA_CACHE_DIR", str(cache_dir("numba")))
+
 
 @pytest.fixture(scope="session")
 def root() -> Path:
@@ -72,16 +78,40 @@ def copy_project(dest: Path) -> Path:
     return dest
 
 
+def dag_progress(output: str) -> str:
+    """How far a Snakemake run got, from its console output: the last 'N of M steps' line and the
+    jobs that had started but not finished (for a timeout or a failure message)."""
+    import re
+
+    steps = re.findall(r"(\d+) of (\d+) steps \((\d+%)\) done", output)
+    started = {jobid: rule for rule, jobid in re.findall(r"^(?:local)?rule (\w+):\n(?:    .*\n)*?    jobid: (\d+)",
+                                                        output, re.MULTILINE)}
+    finished = set(re.findall(r"Finished jobid: (\d+)", output))
+    running = [f"{rule} (job {jobid})" for jobid, rule in started.items() if jobid not in finished]
+    done = f"{steps[-1][0]} of {steps[-1][1]} steps ({steps[-1][2]}) done" if steps else "no step finished"
+    return f"{done}; running: {', '.join(running) or 'nothing'}"
+
+
+#: the small DAG's time limit (seconds); a slower machine fails with how far the run got
+SMALL_DAG_TIMEOUT = 1200
+
+
 @pytest.fixture(scope="session")
 def small_run(env_with_venv, tmp_path_factory):
     """Copy the project, run `snakemake` on config/small.yaml, return (dir, seconds)."""
     work = copy_project(tmp_path_factory.mktemp("project") / "mlreview")
     start = time.perf_counter()
-    proc = subprocess.run(
-        ["snakemake", "--cores", "2", "--configfile", "config/small.yaml"],
-        cwd=work, env=env_with_venv, capture_output=True, text=True, timeout=1200,
-    )
-    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-5000:]
+    try:
+        proc = subprocess.run(
+            ["snakemake", "--cores", "2", "--configfile", "config/small.yaml"],
+            cwd=work, env=env_with_venv, capture_output=True, text=True, timeout=SMALL_DAG_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired as err:
+        output = (err.stdout or b"").decode(errors="replace") if isinstance(err.stdout, bytes) else (err.stdout or "")
+        output += (err.stderr or b"").decode(errors="replace") if isinstance(err.stderr, bytes) else (err.stderr or "")
+        pytest.fail(f"the small DAG did not finish in {SMALL_DAG_TIMEOUT} s (a loaded machine?): "
+                    f"{dag_progress(output)}")
+    assert proc.returncode == 0, dag_progress(proc.stdout + proc.stderr) + "\n" + proc.stdout[-5000:] + proc.stderr[-5000:]
     return work, time.perf_counter() - start
 
 

@@ -7,9 +7,9 @@ yields the environment that points SLURM's commands at it (``SLURM_CONF``). On t
 out - also when the test fails - it cancels what is still queued, stops the daemons by
 the process ids it started and removes the directory.
 
-Debian's ``slurm-wlm`` and ``munge`` are installed with ``apt-get`` when missing.
-``SlurmUnavailable`` says why a cluster cannot be had (no root, no packages); the test
-turns it into a skip with that message. Nothing here touches the system's own SLURM or
+Debian's ``slurm-wlm`` and ``munge`` are installed before the tests by ``make test-deps``, never
+here. ``SlurmNotInstalled`` (the programs are missing) turns the test into a skip that says so;
+any other ``SlurmUnavailable`` (no root, a daemon that does not start) fails it. Nothing here touches the system's own SLURM or
 munge configuration.
 
 Run by hand (as root) to get a cluster for a few minutes::
@@ -31,8 +31,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-#: Debian packages and the programs the cluster needs from them.
-PACKAGES = ("slurm-wlm", "munge")
+#: The programs the cluster needs (from Debian's slurm-wlm and munge, installed by `make test-deps`).
 PROGRAMS = ("munged", "slurmctld", "slurmd", "sinfo", "sbatch", "squeue", "scancel", "srun")
 PARTITION = "debug"
 #: Memory left to the operating system when the node's RealMemory is declared.
@@ -49,24 +48,15 @@ def missing_programs() -> list[str]:
     return [p for p in PROGRAMS if shutil.which(p) is None and not Path("/usr/sbin", p).exists()]
 
 
-def ensure_packages() -> None:
-    """Install ``slurm-wlm`` and ``munge`` with apt-get when a program is missing."""
-    if not missing_programs():
-        return
-    if os.geteuid() != 0:
-        raise SlurmUnavailable(f"SLURM programs {missing_programs()} are missing and this is not root")
-    if shutil.which("apt-get") is None:
-        raise SlurmUnavailable(f"SLURM programs {missing_programs()} are missing and there is no apt-get")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "--no-install-recommends", *PACKAGES]
-    proc = subprocess.run(install, env=env, capture_output=True, text=True, timeout=900)
-    if proc.returncode != 0:  # a stale package index: update it once and retry
-        subprocess.run(["apt-get", "update"], env=env, capture_output=True, text=True, timeout=600)
-        proc = subprocess.run(install, env=env, capture_output=True, text=True, timeout=900)
-    if proc.returncode != 0 or missing_programs():
-        raise SlurmUnavailable(
-            f"`{' '.join(install)}` failed (rc {proc.returncode}): {proc.stderr.strip()[-500:]}"
-        )
+class SlurmNotInstalled(SlurmUnavailable):
+    """The SLURM programs are not installed (the only case in which the SLURM tests are skipped)."""
+
+
+def require_programs() -> None:
+    """The SLURM and munge programs must be installed, by `make test-deps`, never by a test."""
+    if missing_programs():
+        raise SlurmNotInstalled(f"the SLURM programs {missing_programs()} are not installed: run `make test-deps` "
+                                "(as root, on Debian) to test the cluster profile")
 
 
 def program(name: str) -> str:
@@ -185,7 +175,7 @@ def one_node_cluster() -> Iterator[dict]:
     """
     if os.geteuid() != 0:
         raise SlurmUnavailable("a test SLURM cluster needs root (slurmd runs jobs as their user)")
-    ensure_packages()
+    require_programs()
     try:
         pwd.getpwnam("munge")
     except KeyError:

@@ -33,7 +33,7 @@ import yaml
 
 from mlreview.report.scorecard import read_csv
 from tests.conftest import BIN, ROOT, copy_project
-from tests.slurmcluster import SlurmUnavailable, one_node_cluster, program
+from tests.slurmcluster import SlurmNotInstalled, SlurmUnavailable, one_node_cluster, program
 
 pytestmark = pytest.mark.slurm
 
@@ -95,8 +95,10 @@ def test_cluster_is_stopped_and_removed_even_after_a_failure():
             with one_node_cluster() as env:
                 seen = env
                 raise RuntimeError("a test fails")
+    except SlurmNotInstalled as err:
+        pytest.skip(str(err))
     except SlurmUnavailable as err:
-        pytest.skip(f"no SLURM cluster can be started here: {err}")
+        pytest.fail(f"SLURM is installed but no cluster can be started here: {err}")
     assert not Path(seen["MLREVIEW_SLURM_DIR"]).exists()
     for pid in seen["MLREVIEW_SLURM_PIDS"].split(","):
         assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower(), pid
@@ -108,8 +110,10 @@ def cluster():
     with ExitStack() as stack:
         try:
             env = stack.enter_context(one_node_cluster())
+        except SlurmNotInstalled as err:
+            pytest.skip(str(err))
         except SlurmUnavailable as err:
-            pytest.skip(f"no SLURM cluster can be started here: {err}")
+            pytest.fail(f"SLURM is installed but no cluster can be started here: {err}")
         yield env
 
 

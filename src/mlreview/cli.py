@@ -22,12 +22,12 @@ import importlib
 import inspect
 import json
 import logging
-import os
 import sys
 import time
 from pathlib import Path
 
 from mlreview.errors import MlreviewError
+from mlreview.runtime import prepare
 from mlreview.steps import registry
 
 METRICS = "metrics"
@@ -90,7 +90,7 @@ def run_step(
 
     Returns the metrics dict the step produced (``None`` for steps without metrics).
     """
-    from mlreview.io import save_json
+    from mlreview.io import current_step, save_json
     from mlreview.provenance import provenance
 
     inputs, outputs = dict(inputs or {}), dict(outputs or {})
@@ -115,7 +115,11 @@ def run_step(
         )
     log.info("step %s: start", step)
     start = time.perf_counter()
-    metrics = func(params, **kwargs)
+    token = current_step.set(step)  # every .npz it writes records its writer
+    try:
+        metrics = func(params, **kwargs)
+    finally:
+        current_step.reset(token)
     wall = time.perf_counter() - start
     log.info("step %s: done in %.2f s", step, wall)
     if metrics_path is not None:
@@ -147,10 +151,9 @@ def main(argv: list[str] | None = None) -> int:
         for name, target in sorted(registry().items()):
             print(f"{name:32s} {target}")
         return 0
-    # Thread counts must be fixed before numpy/torch are imported by the step module.
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-        os.environ[var] = str(args.threads)
-    os.environ.setdefault("MPLBACKEND", "Agg")
+    # Thread counts (and numba's cache folder) must be fixed before numpy/torch/numba are
+    # imported by the step module.
+    prepare(args.threads)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )

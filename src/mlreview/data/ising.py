@@ -16,13 +16,20 @@ from pathlib import Path
 import numpy as np
 
 from mlreview.data.splits import split_indices
-from mlreview.io import as_list, load_npz, save_npz
+from mlreview.io import Contract, as_list, load_npz, save_npz
+from mlreview.ising.chain1d import CHAINS
 from mlreview.ising.exact import critical_temperature
 from mlreview.ising.sampling import unpack_states
 from mlreview.steps import step
 
 #: Phase sets, in the order of the integer codes stored in ``phase``.
 PHASES = ("ordered", "critical", "disordered")
+#: the 2D data set: one packed row of lattice^2 spin bits per state, its temperature, label and phase
+ISING2D = Contract(
+    dims={"packed": ("n", "row_bytes"), "temperature": ("n",), "label": ("n",), "phase": ("n",),
+          "temperatures": ("t",), "lattice": (), "J": (), "tc": ()},
+    relations=("row_bytes == (lattice * lattice + 7) // 8",),
+)
 
 
 def phase_of(temperatures, critical_range) -> np.ndarray:
@@ -51,6 +58,7 @@ def ising2d_assemble(params: Mapping, *, temperatures, dataset: Path) -> dict:
     sets = {name: np.flatnonzero(phase == code).astype(np.int32) for code, name in enumerate(PHASES)}
     save_npz(
         dataset,
+        contract=ISING2D,
         packed=np.concatenate([d["packed"] for d in parts]),
         temperature=row_t,
         label=label,
@@ -98,7 +106,7 @@ def load_ising2d(path: str | Path, encoding: str = "pm1", phases: Iterable[str] 
     ``encoding``: ``"pm1"`` (spins +-1, the default) or ``"01"`` ((s + 1) / 2).
     ``phases``: any of ``"ordered"``, ``"critical"``, ``"disordered"`` (default: all).
     """
-    data = load_npz(path)
+    data = load_npz(path, contract=ISING2D)
     keep = np.ones(len(data["packed"]), bool)
     if phases is not None:
         phases = list(phases)
@@ -117,7 +125,7 @@ def load_ising2d(path: str | Path, encoding: str = "pm1", phases: Iterable[str] 
 
 def load_ising1d(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """The 1D chains: (states (n, L) int8 +-1, energies (n,)). Features: chain1d.pair_features."""
-    data = load_npz(path)
+    data = load_npz(path, contract=CHAINS)
     return data["states"], data["energies"]
 
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from mlreview.data.fetch import DataFormatError, fetch_file
 from mlreview.errors import MlreviewError
-from mlreview.io import load_npz, save_npz
+from mlreview.io import Contract, load_npz, save_npz
 from mlreview.steps import step
 
 #: IDX magic numbers: unsigned bytes (0x08) with 3 dimensions (images) or 1 (labels).
@@ -34,6 +34,9 @@ FILES = {
     "y_test": ("t10k-labels-idx1-ubyte.gz", MAGIC_LABELS),
 }
 DATASET = "mnist"
+#: the MNIST file: images and labels of the training and test sets
+MNIST = Contract(dims={"x_train": ("n_train", "rows", "cols"), "y_train": ("n_train",),
+                       "x_test": ("n_test", "rows", "cols"), "y_test": ("n_test",)})
 
 
 def read_idx(path: str | Path, expected_magic: int | None = None) -> np.ndarray:
@@ -103,7 +106,7 @@ def mnist_prepare(params: Mapping, *, npz: Path) -> dict:
             "sha256_verified": got.verified,
         }
     check_arrays(arrays, params)
-    save_npz(npz, **arrays)
+    save_npz(npz, contract=MNIST, **arrays)
     summary = summarise(arrays)
     summary["class_counts"] = {
         split: {f"digit_{c}": int(n) for c, n in enumerate(np.bincount(arrays[f"y_{split}"],
@@ -154,7 +157,7 @@ def load_mnist(path: str | Path, scale: bool = False) -> dict[str, np.ndarray]:
 
     ``scale=True``: images as float32 in [0, 1] (pixels / 255); labels stay uint8.
     """
-    data = load_npz(path)
+    data = load_npz(path, contract=MNIST)
     missing = [name for name in FILES if name not in data]
     if missing:
         raise DataFormatError(f"{path} is not an MNIST file of this project: arrays {missing} are missing")

@@ -22,10 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
-from mlreview.io import save_npz
+from mlreview.io import Contract, save_npz
 from mlreview.steps import step
 
 SPIN_VALUES = (-1, 1)
+#: the chains file: n chains of `length` spins and their energies
+CHAINS = Contract(dims={"states": ("n", "spins"), "energies": ("n",), "length": ()},
+                  relations=("spins == length",))
 
 
 def _check_states(states) -> np.ndarray:
@@ -95,7 +98,7 @@ def ising1d_chains(params: dict, *, data: Path) -> dict:
     J, seed = float(params["J"]), int(params["seed"])
     states = random_chains(n_states, length, seed)
     energies = chain_energies(states, J)
-    save_npz(data, states=states, energies=energies, length=length, J=J, seed=seed)
+    save_npz(data, contract=CHAINS, states=states, energies=energies, length=length, J=J, seed=seed)
 
     predicted = pair_features(states, dtype=np.float64) @ coupling_matrix(length, J).ravel()
     expected_variance = length * J**2

@@ -31,6 +31,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from mlreview.io import Contract
 from mlreview.ising import kernels
 from mlreview.ising.autocorr import integrated_time
 from mlreview.steps import step
@@ -215,6 +216,7 @@ def ising2d_sample(params: Mapping, *, data) -> dict:
     record = {**result["record"], "tau_study": taus}
     save_npz(
         data,
+        contract=TEMPERATURE_FILE,
         packed=pack_states(result["states"]),
         temperature=temperature,
         lattice=int(params["lattice"]),
@@ -231,6 +233,15 @@ def ising2d_sample(params: Mapping, *, data) -> dict:
         "mean_abs_m": float(np.abs(m).mean()),
         "fraction_m_positive": float((m > 0).mean()),
     }
+
+
+#: one temperature's states (packed bits of lattice^2 spins), their energies and magnetisations, and
+#: the Monte Carlo series of the tau study
+TEMPERATURE_FILE = Contract(
+    dims={"packed": ("n", "row_bytes"), "energy": ("n",), "m": ("n",), "series_e": ("chains", "s"),
+          "series_m": ("chains", "s"), "temperature": (), "lattice": ()},
+    relations=("row_bytes == (lattice * lattice + 7) // 8",),
+)
 
 
 def pack_states(states: np.ndarray) -> np.ndarray:

@@ -37,7 +37,7 @@ from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import PolynomialFeatures
 
-from mlreview.io import save_npz
+from mlreview.io import Contract, save_npz
 from mlreview.steps import step
 
 #: Error kinds computed for every realisation: training MSE, test MSE, test MSE restricted to
@@ -413,7 +413,7 @@ def polynomial_fit(params: dict, *, data: Path) -> dict:
             arrays[f"x_break_{name}"] = np.float64(shown_ext["x_break"][j])
             arrays[f"extrapolation_error_{name}"] = shown_ext["error_grid"][:, j]
             arrays[f"rep_x_break_{name}"] = np.array([row[j] for row in ext_rep["x_break"]])
-    save_npz(data, **arrays)
+    save_npz(data, contract=curves_contract(arrays), **arrays)
     return metrics
 
 
@@ -449,3 +449,19 @@ def _extrapolation_metrics(shown: dict, reps: dict, names, extrapolation: Mappin
         }
         out[name] = entry
     return out
+
+
+def curves_contract(arrays: Mapping[str, np.ndarray]) -> Contract:
+    """What the figure file must hold together: the training and test points of every function,
+    its fits and predictions on the two curve grids, the repeated errors per degree and function."""
+    dims = {"x_train": ("n_train",), "x_test": ("n_test",), "x_fit": ("curve",), "x_pred": ("curve",),
+            "functions": ("functions",), "degrees": ("degrees",)}
+    grids = {"y_train": ("n_train",), "y_test": ("n_test",), "true_fit": ("curve",), "true_pred": ("curve",),
+             "fit": ("curve",), "pred": ("curve",)}
+    for key in arrays:
+        prefix = next((p for p in sorted(grids, key=len, reverse=True) if key.startswith(f"{p}_")), None)
+        if prefix is not None:
+            dims[key] = grids[prefix]
+        elif key.startswith("rep_") and key != "rep_x_break" and not key.startswith("rep_x_break_"):
+            dims[key] = ("repetitions", "degrees", "functions")
+    return Contract(dims=dims)
