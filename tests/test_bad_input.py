@@ -263,8 +263,8 @@ def test_a_job_killed_mid_run_is_rebuilt_alone_and_identical(tmp_path, env_with_
     """SIGKILL the Fig 3 fit while it runs; the rerun rebuilds exactly its outputs and what depends
     on them, byte-identical to an uninterrupted run, and leaves every finished output untouched."""
     targets = [f"results/small/figures/fig0{i}.png" for i in (1, 2, 3)]
-    command = ["snakemake", "--cores", "1", "--workflow-profile", "profiles/local", "--configfile",
-               "config/small.yaml", *targets]
+    command = ["snakemake", *targets, "--cores", "1", "--workflow-profile", "profiles/local", "--configfile",
+               "config/small.yaml"]
     reference = copy_project(tmp_path / "reference")
     subprocess.run(command, cwd=reference, env=env_with_venv, check=True, capture_output=True, timeout=900)
     expected = _data_files(reference / "results/small")
