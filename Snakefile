@@ -52,6 +52,7 @@ include: "workflow/rules/clustering.smk"
 include: "workflow/rules/mean_field.smk"
 include: "workflow/rules/energy_based.smk"
 include: "workflow/rules/vae.smk"
+include: "workflow/rules/learning_theory.smk"
 include: "workflow/rules/energy_landscapes.smk"
 include: "workflow/rules/report.smk"
 
