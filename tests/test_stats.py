@@ -16,6 +16,32 @@ def test_wilson_known_values():
     assert wilson_interval(1000, 1000)[1] == 1.0 and wilson_interval(0, 1000)[0] == 0.0
 
 
+def _wilson_closed_form(k: int, n: int, confidence: float) -> tuple[float, float]:
+    """The score interval written out (the project's former hand-written version)."""
+    from scipy import stats
+
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    p = k / n
+    denom = 1 + z**2 / n
+    centre = (p + z**2 / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+    lo = 0.0 if k == 0 else max(0.0, centre - half)
+    hi = 1.0 if k == n else min(1.0, centre + half)
+    return lo, hi
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 20, 100, 1000, 130_000, 5_000_000])
+def test_wilson_agrees_with_the_closed_form(n):
+    """scipy's binomtest(...).proportion_ci(method="wilson") gives the numbers of the formula
+    (to rounding), the exact bounds 0 and 1 at k = 0 and k = n included."""
+    for k in sorted({0, 1, n // 3, n // 2, n - 1, n}):
+        for confidence in (0.5, 0.9, 0.95, 0.99):
+            got = wilson_interval(k, n, confidence)
+            want = _wilson_closed_form(k, n, confidence)
+            assert got == pytest.approx(want, abs=1e-12, rel=1e-12), (k, n, confidence)
+            assert (got[0] == 0.0) == (k == 0) and (got[1] == 1.0) == (k == n)
+
+
 def test_wilson_coverage_is_close_to_nominal():
     rng = np.random.default_rng(0)
     n, p = 50, 0.3

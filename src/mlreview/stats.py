@@ -9,7 +9,8 @@ from scipy import stats as _st
 
 
 def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for a binomial proportion (e.g. a test accuracy).
+    """Wilson score interval for a binomial proportion (e.g. a test accuracy), by
+    ``scipy.stats.binomtest(successes, n).proportion_ci(method="wilson")``.
 
     >>> lo, hi = wilson_interval(90, 100)
     >>> round(lo, 4), round(hi, 4)
@@ -19,15 +20,8 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
         raise ValueError("n must be positive to compute a confidence interval")
     if not 0 <= successes <= n:
         raise ValueError(f"successes={successes} must lie between 0 and n={n}")
-    z = _st.norm.ppf(0.5 + confidence / 2)
-    p = successes / n
-    denom = 1 + z**2 / n
-    centre = (p + z**2 / (2 * n)) / denom
-    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    # At k = 0 or k = n the bound is exactly 0 or 1; rounding would leave 1 - 2e-16.
-    lo = 0.0 if successes == 0 else max(0.0, centre - half)
-    hi = 1.0 if successes == n else min(1.0, centre + half)
-    return float(lo), float(hi)
+    ci = _st.binomtest(int(successes), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(ci.low), float(ci.high)
 
 
 def accuracy_with_ci(y_true, y_pred, confidence: float = 0.95) -> dict[str, float]:
