@@ -82,3 +82,44 @@ def test_command_line_runs_a_step(tmp_path, env_with_venv, root):
     bad = subprocess.run([sys.executable, "-m", "mlreview", "no-such-step"], capture_output=True, text=True,
                          env=env_with_venv)
     assert bad.returncode == 2 and "unknown step" in bad.stderr
+
+
+def test_list_describes_every_step_without_importing_it():
+    """`list`: one line per step with the first sentence of its docstring, read from the source."""
+    before = set(sys.modules)
+    lines = cli.list_lines()
+    assert [line.split()[0] for line in lines] == sorted(registry())
+    assert all(len(line.split(maxsplit=1)) == 2 for line in lines), [ln for ln in lines if len(ln.split()) < 2]
+    imported = set(sys.modules) - before
+    assert not {m for m in imported if m.startswith("mlreview.sections") or m.split(".")[0] == "torch"}, imported
+
+
+def test_list_survives_a_reader_that_stops_early(env_with_venv, root):
+    """`python -m mlreview list | head`: no BrokenPipeError once head has what it wants."""
+    proc = subprocess.Popen([sys.executable, "-m", "mlreview", "list"], cwd=root, env=env_with_venv,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before the first line is written
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0, stderr
+    assert "Error" not in stderr and "Traceback" not in stderr, stderr
+
+
+def test_version_and_step_help(env_with_venv, root):
+    import mlreview
+
+    version = subprocess.run([sys.executable, "-m", "mlreview", "--version"], cwd=root, env=env_with_venv,
+                             capture_output=True, text=True)
+    assert version.returncode == 0 and version.stdout.strip() == f"mlreview {mlreview.__version__}"
+    text = "\n".join(cli.help_lines("ising_logistic_fit"))
+    assert "Fit both solvers on the lambda grid" in text  # the docstring
+    assert "mlreview.sections.logistic_regression.ising:ising_logistic_fit" in text
+    assert "--input dataset=PATH --output data=PATH metrics=PATH" in text  # split by the rule's input/output
+    assert 'res("logistic/fig21.npz")' in text and 'LOGISTIC["ising"]' in text  # what the rule passes
+    assert "lambdas" in text  # a params key the function reads
+    with pytest.raises(cli.StepError, match="unknown step"):
+        cli.help_lines("nope")
+
+
+def test_every_step_has_help():
+    for name in registry():
+        assert cli.help_lines(name)[2].strip(), f"step {name} has no docstring"

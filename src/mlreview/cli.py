@@ -12,7 +12,9 @@ and the same line runs it by hand::
 (a name given several times arrives as a list of paths).
 The output named ``metrics`` is reserved: the step returns a dict of measured numbers
 and this module writes it together with the provenance (params, seeds, versions,
-git commit, wall time). ``python -m mlreview list`` prints every step.
+git commit, wall time). ``python -m mlreview list`` prints every step with one line about it,
+``python -m mlreview STEP --help`` its docstring, inputs, outputs and params, ``--version`` the
+package's version. Neither imports a step's module: they read the source (:mod:`mlreview.steps`).
 """
 
 from __future__ import annotations
@@ -22,13 +24,15 @@ import importlib
 import inspect
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
 
+from mlreview import __version__
 from mlreview.errors import MlreviewError
 from mlreview.runtime import prepare
-from mlreview.steps import registry
+from mlreview.steps import describe, registry, summary
 
 METRICS = "metrics"
 log = logging.getLogger("mlreview")
@@ -135,22 +139,117 @@ def run_step(
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m mlreview",
-        description="Run one step of the mlreview workflow (see `python -m mlreview list`).",
+        description="Run one step of the mlreview workflow. `python -m mlreview list` lists the steps, "
+        "`python -m mlreview STEP --help` describes one.",
+        add_help=False,
     )
-    parser.add_argument("step", help="step name, or 'list'")
+    parser.add_argument("step", nargs="?", help="step name, or 'list'")
     parser.add_argument("--input", nargs="*", default=[], metavar="NAME=PATH")
     parser.add_argument("--output", nargs="*", default=[], metavar="NAME=PATH")
     parser.add_argument("--params", default=None, help="JSON object, or @file.json")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("-h", "--help", action="store_true", help="this help, or a step's (STEP --help)")
+    parser.add_argument("--version", action="version", version=f"mlreview {__version__}")
     return parser
 
 
+def _print(lines: list[str]) -> int:
+    """Print ``lines``; a reader that stops early (``| head``) ends the output quietly."""
+    try:
+        for line in lines:
+            print(line)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python flushes stdout again at exit: point it at /dev/null so that no second error follows
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+def list_lines() -> list[str]:
+    """One line per step: its name and the first line of its docstring."""
+    steps = sorted(registry())
+    width = max(map(len, steps), default=0)
+    return [f"{name:{width}s}  {summary(name)}" for name in steps]
+
+
+def _wrap(text: str, indent: str) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width=100, initial_indent=indent, subsequent_indent=indent + "  ") or [indent]
+
+
+def help_lines(step: str) -> list[str]:
+    """What ``python -m mlreview STEP --help`` prints (read from the source, nothing imported)."""
+    if step not in registry():
+        raise StepError(f"unknown step {step!r}; `python -m mlreview list` lists the steps")
+    info = describe(step)
+    files, rule_in, rule_out = info["files"], info["rule_inputs"], info["rule_outputs"]
+    outputs = [n for n in rule_out if n in files or n == METRICS]
+    inputs = [n for n in files if n not in outputs]
+    usage = f"usage: python -m mlreview {step}"
+    if inputs:
+        usage += " --input " + " ".join(f"{n}=PATH" for n in inputs)
+    if outputs or not info["rule"]:
+        usage += " --output " + " ".join(f"{n}=PATH" for n in outputs or ["NAME"])
+    usage += " --params JSON" + (" [--threads N]" if info["threads"] else "")
+    lines = [usage, "", *info["doc"].splitlines(), ""]
+    lines.append(f"function: {info['target']}")
+    if info["module_summary"]:
+        lines += _wrap(f"module:   {info['module_summary']}", "")
+    if info["rule"] is not None:
+        path, block = info["rule"]
+        doc = block.strip().splitlines()[0].strip().strip('"')
+        lines += _wrap(f"rule:     {step} ({path.parent.parent.name}/{path.parent.name}/{path.name}): {doc}", "")
+
+    def entry(name: str, rule_side: dict) -> list[str]:
+        spec = files.get(name)
+        kind = (spec["annotation"] or "path (or a list of paths)") if spec else "JSON"
+        note = " (optional)" if spec and spec["optional"] else ""
+        if name == METRICS and spec is None:
+            note += " - the numbers the step returns, written by this program with their provenance"
+        text = f"{name:14s} {kind}{note}"
+        if name in rule_side:
+            text += f"; the rule gives {rule_side[name]}"
+        return _wrap(text, "  ")
+
+    if info["rule"] is None and files:
+        lines += ["", "files (--input/--output NAME=PATH):"]
+        for name in files:
+            lines += entry(name, {})
+    else:
+        if inputs:
+            lines += ["", "inputs (--input NAME=PATH; a name given several times arrives as a list):"]
+            for name in inputs:
+                lines += entry(name, rule_in)
+        if outputs:
+            lines += ["", "outputs (--output NAME=PATH):"]
+            for name in outputs:
+                lines += entry(name, rule_out)
+    lines += ["", "params (--params JSON object, or @file.json):"]
+    if info["rule_params"].get("json"):
+        lines += _wrap(f"the rule gives {info['rule_params']['json']}", "  ")
+    elif info["rule"] is not None:
+        lines.append("  the rule gives none ({})")
+    if info["params_keys"]:
+        lines += _wrap("keys the function reads itself: " + ", ".join(info["params_keys"]), "  ")
+    if info["threads"]:
+        lines += ["", "threads (--threads N): the number of threads the step may use (default 1)"]
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.help or args.step is None:
+        if args.step is None or args.step == "list":
+            return _print(parser.format_help().splitlines()) if args.help else parser.error("name a step, or 'list'")
+        try:
+            return _print(help_lines(args.step))
+        except MlreviewError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
     if args.step == "list":
-        for name, target in sorted(registry().items()):
-            print(f"{name:32s} {target}")
-        return 0
+        return _print(list_lines())
     # Thread counts (and numba's cache folder) must be fixed before numpy/torch/numba are
     # imported by the step module.
     prepare(args.threads)

@@ -14,6 +14,7 @@ from mlreview.steps import step
 
 @step
 def fig20_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
+    """Fig 20: the selected states of the ordered phase, the critical region and the disordered phase, side by side."""
     d = load_npz(data)
     states, temps = d["states"], d["temperatures"]
     titles = params["plot"]["titles"]

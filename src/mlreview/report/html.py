@@ -229,6 +229,8 @@ def render(
 
 @step
 def report(params, *, sections, metrics, figures, scorecard: Path, html: Path) -> None:
+    """The project's HTML page (results/report.html): every figure with its caption, parameters,
+    deviations and claims, the scorecard, the data sets and the run time of every rule."""
     figure_entries, _ = load_registry(as_list(sections))
     datasets = load_datasets(as_list(sections))
     pngs = {Path(p).stem: Path(p) for p in as_list(figures)}
