@@ -253,6 +253,10 @@ def main(argv: list[str] | None = None) -> int:
     # Thread counts (and numba's cache folder) must be fixed before numpy/torch/numba are
     # imported by the step module.
     prepare(args.threads)
+    # Progress printed by libraries (openTSNE, scikit-learn's workers) reaches the job's log as it
+    # happens, not when a buffer fills.
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.stdout.reconfigure(line_buffering=True)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )

@@ -111,6 +111,7 @@ not be, the mean of its absolute value is used instead, so the sign is kept).
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 from collections.abc import Mapping
@@ -122,6 +123,9 @@ from scipy.special import ndtr, ndtri
 
 from mlreview.data.susy import COLUMNS, FEATURES, LABEL
 from mlreview.io import atomic_path
+from mlreview.progress import Progress
+
+log = logging.getLogger(__name__)
 
 #: Columns divided by their sample mean (momentum- or mass-like); the rest are kept as they are.
 SCALED = (
@@ -484,6 +488,7 @@ def generate_raw(n_events: int, params: Mapping, seed: int) -> tuple[np.ndarray,
     chunk = int(params["chunk_events"])
     labels, raws = [], []
     counts = {c: {"simulated": 0, "accepted": 0} for c in ("signal", "background")}
+    progress = Progress(n_events, "SUSY stand-in events", log)
     for k, start in enumerate(range(0, n_events, chunk)):
         rng = np.random.default_rng([int(seed), k])
         lab, raw, info = simulate_chunk(min(chunk, n_events - start), params, rng)
@@ -492,6 +497,7 @@ def generate_raw(n_events: int, params: Mapping, seed: int) -> tuple[np.ndarray,
         for c in counts:
             for key in counts[c]:
                 counts[c][key] += info[c][key]
+        progress.advance(f"chunk {k + 1}: {start + len(lab):,} of {n_events:,}", amount=len(lab))
     if not raws:
         return np.zeros(0, np.int8), {name: np.zeros(0) for name in FEATURES}, counts
     raw = {name: np.concatenate([r[name] for r in raws]) for name in FEATURES}

@@ -40,6 +40,19 @@ def test_the_fft_gradient_runs_and_is_recorded():
     assert Z.shape == (60, 2) and np.all(np.isfinite(Z)) and record["gradient"] == "fft"
 
 
+@pytest.mark.parametrize("gradient", ["bh", "fft"])
+def test_verbose_only_prints(gradient, capsys):
+    """tsne_embed runs openTSNE with verbose=True (progress in the job's log): the embedding is the
+    one of a silent run, bit for bit."""
+    from openTSNE import TSNE
+
+    X, _ = blobs(20)
+    runs = [TSNE(n_iter=60, early_exaggeration_iter=10, negative_gradient_method=gradient, random_state=3,
+                 perplexity=10.0, n_jobs=1, verbose=verbose).fit(X) for verbose in (False, True)]
+    assert np.array_equal(np.asarray(runs[0]), np.asarray(runs[1]))
+    assert "Iteration" in capsys.readouterr().out
+
+
 def test_tsne_rejects_more_exaggeration_than_iterations():
     X, _ = blobs(10)
     with pytest.raises(ValueError, match="exaggeration_iterations"):

@@ -189,10 +189,14 @@ def test_ising_sets_use_the_shared_split_and_keep_critical_apart(ising_file):
     assert np.array_equal(sets["critical"][1], np.repeat([1, 1, 0], PER_T))
 
 
-def test_ising_fit_and_plot(ising_file, tmp_path):
+def test_ising_fit_and_plot(ising_file, tmp_path, caplog):
     params = ising_params()
-    m = run_step("ising_logistic_fit", params, inputs={"dataset": ising_file},
-                 outputs={"data": tmp_path / "fig21.npz", "metrics": tmp_path / "fig21.json"})
+    with caplog.at_level("INFO"):
+        m = run_step("ising_logistic_fit", params, inputs={"dataset": ising_file},
+                     outputs={"data": tmp_path / "fig21.npz", "metrics": tmp_path / "fig21.json"})
+    # progress in the log: one line per solver and lambda, with the time left
+    progress = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Fig 21 fits")]
+    assert len(progress) == 2 * 3 and "left" in progress[0] and progress[-1].endswith("done)")
     assert not any(k.split("/")[-1].isdigit() for k in all_keys(m))
     assert m["n_train"] + m["n_test"] == 4 * PER_T and m["n_critical"] == 3 * PER_T and m["n_features"] == L * L
     for solver in ("liblinear", "sgd"):

@@ -12,6 +12,7 @@ cross-validation, shuffled with a seed) and by the silhouette score of the true 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 
@@ -19,6 +20,8 @@ import numpy as np
 from sklearn.metrics import silhouette_score
 
 from mlreview.stats import knn_accuracy
+
+log = logging.getLogger(__name__)
 
 
 def tsne_embed(X: np.ndarray, params: Mapping, threads: int = 1) -> tuple[np.ndarray, dict]:
@@ -47,7 +50,12 @@ def tsne_embed(X: np.ndarray, params: Mapping, threads: int = 1) -> tuple[np.nda
         negative_gradient_method=params["gradient"],
         n_jobs=int(threads),
         random_state=int(params["seed"]),
+        # progress in the job's log: the neighbour search, then the KL divergence and the time of every
+        # 50 iterations (verbose only prints; the embedding is the same)
+        verbose=True,
     )
+    log.info("t-SNE of %d points in %d dimensions: %d iterations with exaggeration, then %d; openTSNE "
+             "reports every 50 below", len(X), X.shape[1], early, total - early)
     start = time.perf_counter()
     embedding = model.fit(np.ascontiguousarray(X, dtype=np.float64))
     seconds = time.perf_counter() - start

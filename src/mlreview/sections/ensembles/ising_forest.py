@@ -28,6 +28,7 @@ report) and the quantities of claims C41-C45 (``c41`` ... ``c45``). :func:`compa
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -37,6 +38,7 @@ from sklearn.ensemble import RandomForestClassifier
 
 from mlreview.data.ising import load_phase_sets
 from mlreview.io import load_json, save_npz, to_jsonable
+from mlreview.progress import Progress
 from mlreview.provenance import cpu_model
 from mlreview.stats import accuracy_with_ci
 from mlreview.steps import step
@@ -45,6 +47,8 @@ from mlreview.steps import step
 SETS = ("train", "test", "critical", "oob")
 #: options the step sets itself; the config's ``forest`` must not give them
 RESERVED = {"n_estimators", "min_samples_split", "warm_start", "oob_score", "n_jobs"}
+
+log = logging.getLogger(__name__)
 
 
 def forest_sizes(sizes: Sequence[int]) -> list[int]:
@@ -107,7 +111,7 @@ class ForestScores:
 
 
 def grow(sets: Mapping, options: Mapping, min_samples_split, sizes: Sequence[int], threads: int,
-         confidence: float) -> dict:
+         confidence: float, progress: Progress | None = None) -> dict:
     """Grow one forest through ``sizes``; per size the scores, timings and tree shapes."""
     X_train, y_train = sets["train"]
     forest = make_forest(options, min_samples_split, threads)
@@ -136,6 +140,9 @@ def grow(sets: Mapping, options: Mapping, min_samples_split, sizes: Sequence[int
             "mean_leaves": float(np.mean([t.get_n_leaves() for t in forest.estimators_])),
         })
         per_size[f"n{size}"] = entry
+        if progress is not None:
+            progress.advance(f"min_samples_split = {min_samples_split}: {size} trees, test accuracy "
+                             f"{entry['test']['accuracy']:.3f}", amount=size - have)
     return per_size
 
 
@@ -189,7 +196,8 @@ def ising_forest_fit(params: Mapping, *, dataset: Path, data: Path, threads: int
     sets = load_phase_sets(dataset, params)
     sizes = forest_sizes(params["n_estimators"])
     confidence = float(params["confidence"])
-    results = {kind: grow(sets, params["forest"], split, sizes, threads, confidence)
+    progress = Progress(len(params["min_samples_split"]) * sizes[-1], "Fig 33 trees", log)
+    results = {kind: grow(sets, params["forest"], split, sizes, threads, confidence, progress)
                for kind, split in params["min_samples_split"].items()}
     if set(results) != {"fine", "coarse"}:
         raise ValueError(f"min_samples_split needs the tree types fine and coarse, got {sorted(results)}")

@@ -28,6 +28,7 @@ setting with its CV mean and spread), ``fit_seconds``, ``c48``.
 from __future__ import annotations
 
 import itertools
+import logging
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -50,6 +51,10 @@ IMPORTANCE_TYPES = ("weight", "gain")
 RESERVED = {"n_estimators", "n_jobs"}
 #: the features the review names most informative (C49): axial MET and the missing energy magnitude
 C49_FEATURES = ("axial_met", "met")
+#: GridSearchCV's verbosity: one line per fit, with its fold and setting ([CV 2/5; 7/18])
+CV_VERBOSE = 10
+
+log = logging.getLogger(__name__)
 
 
 def load_split(parquet: Path, params: Mapping) -> tuple[dict, str | None]:
@@ -166,10 +171,14 @@ def susy_xgboost_tune(params: Mapping, *, parquet: Path, data: Path, threads: in
     for name in tuning["feature_sets"]:
         columns = list(FEATURE_SETS[name])
         search = GridSearchCV(booster(params["booster"], tuning["n_estimators"], 1), grid, scoring="accuracy",
-                              cv=StratifiedKFold(n_splits=int(tuning["cv_folds"])), n_jobs=int(threads), refit=True)
+                              cv=StratifiedKFold(n_splits=int(tuning["cv_folds"])), n_jobs=int(threads), refit=True,
+                              verbose=CV_VERBOSE)
+        log.info("Fig 34 tuning, %s features: %d settings x %s folds, %d processes; one line per fit follows",
+                 name, metrics["grid_size"], tuning["cv_folds"], int(threads))
         start = time.perf_counter()
         search.fit(X_train[columns], y_train)
         seconds = time.perf_counter() - start
+        log.info("Fig 34 tuning, %s features: done in %.0f s, best %s", name, seconds, search.best_params_)
         test, p = score(search.best_estimator_, X_test[columns], y_test, confidence)
         curve = roc(y_test, p, int(params["roc_points"]))
         cv = search.cv_results_

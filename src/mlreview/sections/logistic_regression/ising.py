@@ -26,6 +26,7 @@ Metrics (``lam_*`` keys from :func:`mlreview.sections.linear_regression.paths.la
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -36,12 +37,15 @@ from mlreview.data.ising import load_phase_sets
 from mlreview.grids import lambda_keys, log_grid
 from mlreview.io import save_npz, to_jsonable
 from mlreview.logistic import convergence_warnings, evaluate, fit_logistic, fit_sgd
+from mlreview.progress import Progress
 from mlreview.steps import step
 
 #: solver name -> fitting function (lambda, options from params[solver])
 SOLVERS = {"liblinear": fit_logistic, "sgd": fit_sgd}
 #: evaluation sets, in plotting order
 SETS = ("train", "test", "critical")
+
+log = logging.getLogger(__name__)
 
 
 @step
@@ -59,6 +63,7 @@ def ising_logistic_fit(params: Mapping, *, dataset: Path, data: Path) -> dict:
         "lambdas": lambdas,
     }
     acc: dict[str, dict[str, np.ndarray]] = {}
+    progress = Progress(len(SOLVERS) * len(lambdas), "Fig 21 fits", log)
     for solver, fit in SOLVERS.items():
         options = params[solver]
         per_lambda, n_warn, total = {}, 0, 0.0
@@ -76,6 +81,7 @@ def ising_logistic_fit(params: Mapping, *, dataset: Path, data: Path) -> dict:
                 table[s][i] = [scores[s]["accuracy"], scores[s]["ci_low"], scores[s]["ci_high"]]
             ordered = {s: float(np.mean(model.predict(sets[s][0]) == 1)) for s in SETS}
             predicted_ordered[i] = ordered["critical"]
+            progress.advance(f"{solver} lambda = {lam:g} in {seconds:.1f} s, test accuracy {scores['test']['accuracy']:.3f}")
             per_lambda[key] = {**scores, "predicted_ordered_fraction": ordered, "n_iter": int(np.max(model.n_iter_)),
                                "fit_seconds": seconds, "convergence_warning": bool(caught)}
         metrics[solver] = {**per_lambda, "convergence_warnings": n_warn, "fit_seconds_total": total}
