@@ -7,6 +7,11 @@ VENV ?= .venv
 BIN := $(abspath $(VENV))/bin
 STAMP := $(VENV)/.installed
 CORES ?= all
+# Where pip takes torch from. Empty (the default): pip's usual index, which on Linux x86-64 is PyPI's
+# GPU build (several GB of GPU libraries) unless a CPU wheel is already at hand (pip's cache or
+# find-links, as on the project's machines). For the CPU build (about 200 MB):
+#   make small TORCH_INDEX=https://download.pytorch.org/whl/cpu
+TORCH_INDEX ?=
 # Interrupted jobs are rerun (not a stop), and a failed job's log is printed on the console.
 SNAKEMAKE := $(BIN)/snakemake --cores $(CORES) --printshellcmds --rerun-incomplete --show-failed-logs
 # Steps run `python -m mlreview ...`: put the environment's python first on PATH.
@@ -21,19 +26,20 @@ help:
 	@echo "make test        the test suite (unit tests + the small DAG in a temporary copy)"
 	@echo "make test-deps   the system packages of the SLURM test (slurm-wlm, munge; root, Debian)"
 	@echo "make test-paper  checks that need the paper-scale results (run after make paper)"
-	@echo "make report      (re)build results/report.html and the scorecard"
+	@echo "make report      (re)build the scorecard, results/report.html and Snakemake's report"
+	@echo "                 results/snakemake-report.html (CONFIG=config/small.yaml: results/small)"
 	@echo "make resources   declared threads/mem_mb/runtime per rule vs the benchmark files"
 	@echo "                 (CONFIG=config/offline.yaml for results/offline, PROFILE=profiles/slurm)"
 	@echo "make lint        snakemake --lint and snakefmt --check"
 
 install: $(STAMP)
 
-# torch is installed first and alone: `torch==2.13.0` takes the local CPU wheel, so the
-# package's pin is already satisfied and no CUDA build is ever pulled in.
+# torch is installed first and alone (from TORCH_INDEX when it is set), so that the package's pin
+# is already satisfied when the package is installed.
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet torch==2.13.0 $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
@@ -48,8 +54,14 @@ paper-offline: $(STAMP)
 small: $(STAMP)
 	$(SNAKEMAKE) --configfile config/small.yaml
 
+# Both reports: the project's page (results/report.html) and Snakemake's own
+# (results/snakemake-report.html: every figure under its review section, the scorecard, the
+# project's page, the run times). CONFIG=config/small.yaml for results/small.
+RESULTS = $(if $(CONFIG),results/$(basename $(notdir $(CONFIG))),results)
+CONFIG_FLAG = $(if $(CONFIG),--configfile $(CONFIG))
 report: $(STAMP)
-	$(SNAKEMAKE) results/report.html results/scorecard.csv
+	$(SNAKEMAKE) $(RESULTS)/report.html $(RESULTS)/scorecard.csv $(RESULTS)/report/captions $(CONFIG_FLAG)
+	$(BIN)/snakemake --report $(RESULTS)/snakemake-report.html $(CONFIG_FLAG)
 
 # The system packages the tests need (the real one-node SLURM cluster of tests/test_slurm.py), in
 # one explicit step before the tests (`.ci/run` calls it); it waits for a dpkg lock another process
@@ -75,7 +87,7 @@ test-paper: $(STAMP)
 # Declared resources of every rule (a forced dry run) against the memory and time measured
 # in its benchmark files; flags rules that use more than they declare.
 resources: $(STAMP)
-	$(BIN)/python -m mlreview.report.resources $(if $(CONFIG),--configfile $(CONFIG)) $(if $(PROFILE),--profile $(PROFILE))
+	$(BIN)/python -m mlreview.report.resources $(CONFIG_FLAG) $(if $(PROFILE),--profile $(PROFILE))
 
 lint: $(STAMP)
 	$(BIN)/snakemake --lint

@@ -3,14 +3,22 @@
 #
 #   snakemake --cores all                                # paper scale
 #   snakemake --cores all --configfile config/small.yaml # small scale (minutes)
+#   snakemake --report results/snakemake-report.html     # Snakemake's report, after a run
 #
 # This file only wires things together: rules live in workflow/rules/, all logic in
 # src/mlreview/.
 
 import sys
+from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version
+
+# The package's helpers used while the workflow is parsed come from the source beside this file
+# (they need only the standard library, yaml and jsonschema, which Snakemake has): Snakemake's own
+# environment needs nothing more, and the steps run in theirs (with
+# --software-deployment-method conda, those of workflow/envs/).
+sys.path.insert(0, str(Path(workflow.basedir, "src")))
 
 from mlreview import runlock
 from mlreview.config_checks import ConfigError, check, validate
@@ -35,6 +43,10 @@ except RuntimeError as err:
     raise WorkflowError(str(err)) from None
 if note:
     print(note, file=sys.stderr)
+
+
+# The front page of Snakemake's report (`snakemake --report`).
+report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
@@ -69,6 +81,7 @@ localrules:
     scorecard,
     figure_scorecard,
     report,
+    report_captions,
 
 
 workflow.localrules(*plot_rules())
@@ -81,3 +94,4 @@ rule all:
         datasets=all_datasets(),
         scorecard=rules.scorecard.output,
         report=rules.report.output,
+        captions=rules.report_captions.output,

@@ -174,3 +174,61 @@ def describe(name: str) -> dict:
         "rule_outputs": outputs,
         "rule_params": params,
     }
+
+
+# --- The software a step needs: whether its code imports torch (its conda environment) ----------
+
+
+def _module_path(module: str) -> Path | None:
+    """The source file of an ``mlreview`` module (a package's ``__init__.py``), or None."""
+    parts = module.split(".")[1:]
+    base = PACKAGE.joinpath(*parts)
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+@functools.cache
+def _imports(module: str) -> frozenset[str]:
+    """Every module an ``mlreview`` module imports, anywhere in it (also inside functions)."""
+    path = _module_path(module)
+    if path is None:
+        return frozenset()
+    found = set()
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            found.add(base)
+            found |= {f"{base}.{alias.name}" for alias in node.names}
+    return frozenset(found)
+
+
+def imported_packages(name: str) -> set[str]:
+    """The top-level packages a step's code can import: its module and every ``mlreview`` module it
+    imports, followed through the package (read from the source, nothing imported)."""
+    seen, queue, packages = set(), [registry()[name].partition(":")[0]], set()
+    while queue:
+        module = queue.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        for imported in _imports(module):
+            top = imported.split(".")[0]
+            if top == "mlreview":
+                if _module_path(imported) is not None:
+                    queue.append(imported)
+            else:
+                packages.add(top)
+    return packages
+
+
+def uses_torch(name: str) -> bool:
+    """Whether a step's code imports PyTorch (its rule then runs in the torch environment)."""
+    return "torch" in imported_packages(name)

@@ -5,7 +5,7 @@
 # derived by `step_rules()` (called by the Snakefile after all its includes): the
 # command `python -m mlreview <rule name> ...` (the step of the rule's name, mlreview.steps), the
 # NAME=PATH pairs of its named inputs and outputs, its log and benchmark files, and its conda
-# environment.
+# environment (workflow/envs/: torch.yaml for a step whose code imports torch, else core.yaml).
 import json
 import shlex
 import sys
@@ -14,8 +14,17 @@ from pathlib import Path
 import yaml
 from snakemake.settings.types import DeploymentMethod
 
-#: The conda environment of every rule (the same packages as pyproject.toml).
-ENV = "../../environment.yml"
+# Imported from the package's source beside the Snakefile (its sys.path); they need only the
+# standard library and yaml.
+from mlreview.report.native import (
+    OVERVIEW,
+    category as review_category,
+    label as figure_label,
+)
+from mlreview.steps import uses_torch
+
+#: The conda environment of a rule: the lighter core one, or the one with PyTorch.
+ENVS = {"core": "../envs/core.yaml", "torch": "../envs/torch.yaml"}
 
 #: Each section file lists the figures and claims of one part of the review.
 SECTIONS = sorted(Path(workflow.basedir, "workflow/report/sections").glob("*.yaml"))
@@ -59,7 +68,8 @@ def step_io(wildcards, input, output):
 def step_rules():
     """Give each rule with the command `STEP` what follows from its name (the step to run, its file
     arguments, a log and a benchmark file per job (logs/<rule>/<wildcards>.log), the conda
-    environment, and empty params when it has none); returns their names."""
+    environment its step needs, and empty params when it has none); returns their names.
+    """
     names = []
     for each in workflow.rules:
         if each.shellcmd != STEP:
@@ -72,7 +82,7 @@ def step_rules():
         if "json" not in each.params.keys():
             each.set_params(json="{}")
         if not each.conda_env:
-            each.conda_env = ENV
+            each.conda_env = ENVS["torch" if uses_torch(each.name) else "core"]
         names.append(each.name)
     return names
 
@@ -107,6 +117,29 @@ def figure_stem(fig):
     """fig07 for review figure 7; a project figure's own name otherwise."""
     return (
         f"fig{int(fig['number']):02d}" if fig.get("number") is not None else fig["name"]
+    )
+
+
+def figure_entry(stem):
+    """The registry entry of the figure with file stem `stem` (fig07, ising_validation)."""
+    figures, _ = registry()
+    return next(f for f in figures if figure_stem(f) == stem)
+
+
+def figure_png(stem):
+    """The PNG of a figure (`stem` may hold wildcards: "{fig}") as an item of Snakemake's report
+    (`snakemake --report`): under its review section, labelled with its number and title, and
+    captioned by workflow/report/figure.rst with what the registry says about it."""
+    return report(
+        res(f"figures/{stem}.png"),
+        caption="../report/figure.rst",
+        category=lambda wildcards, output: review_category(
+            figure_entry(Path(output.png).stem)["section"]
+        ),
+        labels=lambda wildcards, output: {
+            "figure": figure_label(figure_entry(Path(output.png).stem)),
+            "title": figure_entry(Path(output.png).stem)["title"],
+        },
     )
 
 
@@ -165,7 +198,7 @@ wildcard_constraints:
     fig="fig[0-9]{2}",
 
 
-# --- The params of each section's steps: its config, as the steps expect it ----------------------: each section's config, as its steps expect it ---------------
+# --- The params of each section's steps: its config, as the steps expect it ----------------------
 
 
 # Section II (polynomial.smk)
