@@ -52,7 +52,7 @@ rule fig12_plot:
         data=rules.shrinkage_compute.output.data,
     output:
         pdf=res("figures/fig12.pdf"),
-        png=res("figures/fig12.png"),
+        png=figure_png("fig12"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -68,7 +68,7 @@ rule fig36_plot:
         data=rules.activations_compute.output.data,
     output:
         pdf=res("figures/fig36.pdf"),
-        png=res("figures/fig36.png"),
+        png=figure_png("fig36"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -84,7 +84,7 @@ rule kl_divergence_plot:
         data=rules.kl_divergence_compute.output.data,
     output:
         pdf=res("figures/{fig}.pdf"),
-        png=res("figures/{fig}.png"),
+        png=figure_png("{fig}"),
     wildcard_constraints:
         fig="|".join(KL_FIGURES),
     resources:

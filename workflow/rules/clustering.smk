@@ -69,7 +69,7 @@ rule fig55_plot:
         data=rules.kmeans_fit.output.data,
     output:
         pdf=res("figures/fig55.pdf"),
-        png=res("figures/fig55.png"),
+        png=figure_png("fig55"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -85,7 +85,7 @@ rule fig56_plot:
         data=rules.hierarchical_fit.output.data,
     output:
         pdf=res("figures/fig56.pdf"),
-        png=res("figures/fig56.png"),
+        png=figure_png("fig56"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -101,7 +101,7 @@ rule fig57_plot:
         data=rules.dbscan_fit.output.data,
     output:
         pdf=res("figures/fig57.pdf"),
-        png=res("figures/fig57.png"),
+        png=figure_png("fig57"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -117,7 +117,7 @@ rule fig58_plot:
         data=rules.ising_gmm_fit.output.data,
     output:
         pdf=res("figures/fig58.pdf"),
-        png=res("figures/fig58.png"),
+        png=figure_png("fig58"),
     resources:
         mem_mb=1000,
         runtime=5,

@@ -60,7 +60,7 @@ rule fig26_plot:
         data=rules.fig26_select.output.data,
     output:
         pdf=res("figures/fig26.pdf"),
-        png=res("figures/fig26.png"),
+        png=figure_png("fig26"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -119,7 +119,7 @@ rule fig24_plot:
         data=rules.fig24_select.output.data,
     output:
         pdf=res("figures/fig24.pdf"),
-        png=res("figures/fig24.png"),
+        png=figure_png("fig24"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -135,7 +135,7 @@ rule susy_features_plot:
         parquet=SUSY,
     output:
         pdf=res("figures/susy_features.pdf"),
-        png=res("figures/susy_features.png"),
+        png=figure_png("susy_features"),
     resources:
         mem_mb=4000,
         runtime=10,

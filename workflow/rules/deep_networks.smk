@@ -213,7 +213,7 @@ rule mnist_dnn_plot:
         data=rules.mnist_dnn_fit.output.data,
     output:
         pdf=res("figures/{fig}.pdf"),
-        png=res("figures/{fig}.png"),
+        png=figure_png("{fig}"),
     wildcard_constraints:
         fig="fig37|fig38",
     resources:
@@ -231,7 +231,7 @@ rule mnist_optimizers_plot:
         data=rules.mnist_optimizers_gather.output.data,
     output:
         pdf=res("figures/mnist_optimizers.pdf"),
-        png=res("figures/mnist_optimizers.png"),
+        png=figure_png("mnist_optimizers"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -247,7 +247,7 @@ rule mnist_cnn_plot:
         data=rules.mnist_cnn_fit.output.data,
     output:
         pdf=res("figures/mnist_cnn.pdf"),
-        png=res("figures/mnist_cnn.png"),
+        png=figure_png("mnist_cnn"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -261,7 +261,7 @@ rule fig40_plot:
         data=rules.susy_dnn_grid.output.data,
     output:
         pdf=res("figures/fig40.pdf"),
-        png=res("figures/fig40.png"),
+        png=figure_png("fig40"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -277,7 +277,7 @@ rule fig41_plot:
         data=rules.ising_dnn_grid.output.data,
     output:
         pdf=res("figures/fig41.pdf"),
-        png=res("figures/fig41.png"),
+        png=figure_png("fig41"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -293,7 +293,7 @@ rule fig45_plot:
         data=rules.ising_cnn_gather.output.data,
     output:
         pdf=res("figures/fig45.pdf"),
-        png=res("figures/fig45.png"),
+        png=figure_png("fig45"),
     resources:
         mem_mb=1000,
         runtime=5,

@@ -59,7 +59,7 @@ rule fig51_plot:
         data=rules.ising_pca.output.data,
     output:
         pdf=res("figures/fig51.pdf"),
-        png=res("figures/fig51.png"),
+        png=figure_png("fig51"),
     resources:
         mem_mb=2000,
         runtime=5,
@@ -75,7 +75,7 @@ rule fig53_plot:
         data=rules.gaussian_mixture_views.output.data,
     output:
         pdf=res("figures/fig53.pdf"),
-        png=res("figures/fig53.png"),
+        png=figure_png("fig53"),
     resources:
         mem_mb=2000,
         runtime=5,
@@ -91,7 +91,7 @@ rule fig54_plot:
         data=rules.mnist_embed.output.data,
     output:
         pdf=res("figures/fig54.pdf"),
-        png=res("figures/fig54.png"),
+        png=figure_png("fig54"),
     resources:
         mem_mb=2000,
         runtime=5,

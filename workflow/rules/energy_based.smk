@@ -127,7 +127,7 @@ rule fig60_plot:
         data=rules.ebm_mnist_samples.output.data,
     output:
         pdf=res("figures/fig60.pdf"),
-        png=res("figures/fig60.png"),
+        png=figure_png("fig60"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -143,7 +143,7 @@ rule fig64_plot:
         data=rules.ebm_mnist_samples.output.data,
     output:
         pdf=res("figures/fig64.pdf"),
-        png=res("figures/fig64.png"),
+        png=figure_png("fig64"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -159,7 +159,7 @@ rule fig65_plot:
         data=rules.ebm_mnist_samples.output.data,
     output:
         pdf=res("figures/fig65.pdf"),
-        png=res("figures/fig65.png"),
+        png=figure_png("fig65"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -175,7 +175,7 @@ rule ebm_filters_plot:
         data=rules.ebm_mnist_samples.output.data,
     output:
         pdf=res("figures/ebm_filters_{model}.pdf"),
-        png=res("figures/ebm_filters_{model}.png"),
+        png=figure_png("ebm_filters_{model}"),
     wildcard_constraints:
         model="|".join(EBM_MNIST_MODELS),
     resources:
@@ -193,7 +193,7 @@ rule ebm_free_energy_plot:
         models=expand(res("energy_based/mnist/{model}.npz"), model=EBM_MNIST_MODELS),
     output:
         pdf=res("figures/ebm_free_energy.pdf"),
-        png=res("figures/ebm_free_energy.png"),
+        png=figure_png("ebm_free_energy"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -257,7 +257,7 @@ rule ising_dbm_plot:
         data=res("energy_based/ising_dbm/{fig}.npz"),
     output:
         pdf=res("figures/{fig}.pdf"),
-        png=res("figures/{fig}.png"),
+        png=figure_png("{fig}"),
     wildcard_constraints:
         fig="|".join(EBM_ISING_FIGURES),
     resources:
@@ -275,7 +275,7 @@ rule ising_dbm_observables_plot:
         summary=rules.ising_dbm_observables.output.summary,
     output:
         pdf=res("figures/ising_dbm_observables.pdf"),
-        png=res("figures/ising_dbm_observables.png"),
+        png=figure_png("ising_dbm_observables"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -330,7 +330,7 @@ rule rbm_likelihood_plot:
         data=rules.rbm_likelihood.output.data,
     output:
         pdf=res("figures/rbm_likelihood.pdf"),
-        png=res("figures/rbm_likelihood.png"),
+        png=figure_png("rbm_likelihood"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -346,7 +346,7 @@ rule rbm_ising_kl_plot:
         data=rules.rbm_ising_kl.output.data,
     output:
         pdf=res("figures/rbm_ising_kl.pdf"),
-        png=res("figures/rbm_ising_kl.png"),
+        png=figure_png("rbm_ising_kl"),
     resources:
         mem_mb=1000,
         runtime=5,

@@ -116,7 +116,7 @@ rule hopfield_capacity_plot:
         basins=rules.hopfield_basins_fit.output.data,
     output:
         pdf=res("figures/hopfield_capacity.pdf"),
-        png=res("figures/hopfield_capacity.png"),
+        png=figure_png("hopfield_capacity"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -130,7 +130,7 @@ rule hopfield_temperature_plot:
         data=rules.hopfield_temperature_fit.output.data,
     output:
         pdf=res("figures/hopfield_temperature.pdf"),
-        png=res("figures/hopfield_temperature.png"),
+        png=figure_png("hopfield_temperature"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -144,7 +144,7 @@ rule hopfield_digits_plot:
         data=rules.hopfield_digits_fit.output.data,
     output:
         pdf=res("figures/hopfield_digits.pdf"),
-        png=res("figures/hopfield_digits.png"),
+        png=figure_png("hopfield_digits"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -159,7 +159,7 @@ rule annealing_plot:
         arrhenius=rules.arrhenius_fit.output.data,
     output:
         pdf=res("figures/annealing.pdf"),
-        png=res("figures/annealing.png"),
+        png=figure_png("annealing"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -173,7 +173,7 @@ rule ising_rg_plot:
         data=rules.ising_rg_fit.output.data,
     output:
         pdf=res("figures/ising_rg.pdf"),
-        png=res("figures/ising_rg.png"),
+        png=figure_png("ising_rg"),
     resources:
         mem_mb=1000,
         runtime=5,

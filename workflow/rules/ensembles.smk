@@ -127,7 +127,7 @@ rule fig30_plot:
         data=rules.bagging_fit.output.data,
     output:
         pdf=res("figures/fig30.pdf"),
-        png=res("figures/fig30.png"),
+        png=figure_png("fig30"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -143,7 +143,7 @@ rule fig32_plot:
         data=rules.iris_ensembles_fit.output.data,
     output:
         pdf=res("figures/fig32.pdf"),
-        png=res("figures/fig32.png"),
+        png=figure_png("fig32"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -159,7 +159,7 @@ rule fig33_plot:
         data=rules.ising_forest_fit.output.data,
     output:
         pdf=res("figures/fig33.pdf"),
-        png=res("figures/fig33.png"),
+        png=figure_png("fig33"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -175,7 +175,7 @@ rule ensemble_variance_plot:
         data=rules.ensemble_variance.output.data,
     output:
         pdf=res("figures/ensemble_variance.pdf"),
-        png=res("figures/ensemble_variance.png"),
+        png=figure_png("ensemble_variance"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -192,7 +192,7 @@ rule fig34_plot:
         tuning=rules.susy_xgboost_tune.output.data,
     output:
         pdf=res("figures/fig34.pdf"),
-        png=res("figures/fig34.png"),
+        png=figure_png("fig34"),
     resources:
         mem_mb=1000,
         runtime=5,

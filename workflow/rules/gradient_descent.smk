@@ -36,7 +36,7 @@ rule fig07_plot:
         data=rules.gradient_descent_quadratic.output.data,
     output:
         pdf=res("figures/fig07.pdf"),
-        png=res("figures/fig07.png"),
+        png=figure_png("fig07"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -52,7 +52,7 @@ rule fig09_plot:
         data=rules.gradient_descent_beale.output.data,
     output:
         pdf=res("figures/fig09.pdf"),
-        png=res("figures/fig09.png"),
+        png=figure_png("fig09"),
     resources:
         mem_mb=1000,
         runtime=5,

@@ -75,7 +75,7 @@ rule ising_validation_plot:
         data=rules.ising2d_validate.output.data,
     output:
         pdf=res("figures/ising_validation.pdf"),
-        png=res("figures/ising_validation.png"),
+        png=figure_png("ising_validation"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -107,7 +107,7 @@ rule fig20_plot:
         data=rules.fig20_select.output.data,
     output:
         pdf=res("figures/fig20.pdf"),
-        png=res("figures/fig20.png"),
+        png=figure_png("fig20"),
     resources:
         mem_mb=1000,
         runtime=5,

@@ -152,7 +152,7 @@ rule interpolation_peak_plot:
         mnist=rules.interpolation_mnist_fit.output.data,
     output:
         pdf=res("figures/interpolation_peak.pdf"),
-        png=res("figures/interpolation_peak.png"),
+        png=figure_png("interpolation_peak"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -168,7 +168,7 @@ rule double_descent_plot:
         data=rules.double_descent_fit.output.data,
     output:
         pdf=res("figures/double_descent.pdf"),
-        png=res("figures/double_descent.png"),
+        png=figure_png("double_descent"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -184,7 +184,7 @@ rule perceptron_capacity_plot:
         data=rules.perceptron_capacity_fit.output.data,
     output:
         pdf=res("figures/perceptron_capacity.pdf"),
-        png=res("figures/perceptron_capacity.png"),
+        png=figure_png("perceptron_capacity"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -201,7 +201,7 @@ rule teacher_student_plot:
         binary=rules.teacher_student_binary_fit.output.data,
     output:
         pdf=res("figures/teacher_student.pdf"),
-        png=res("figures/teacher_student.png"),
+        png=figure_png("teacher_student"),
     resources:
         mem_mb=1000,
         runtime=5,

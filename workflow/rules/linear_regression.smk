@@ -42,7 +42,7 @@ rule fig14_plot:
         data=rules.diabetes_fit.output.data,
     output:
         pdf=res("figures/fig14.pdf"),
-        png=res("figures/fig14.png"),
+        png=figure_png("fig14"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -58,7 +58,7 @@ rule fig15_plot:
         data=rules.diabetes_fit.output.data,
     output:
         pdf=res("figures/fig15.pdf"),
-        png=res("figures/fig15.png"),
+        png=figure_png("fig15"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -74,7 +74,7 @@ rule fig16_plot:
         data=rules.ising1d_regression.output.data,
     output:
         pdf=res("figures/fig16.pdf"),
-        png=res("figures/fig16.png"),
+        png=figure_png("fig16"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -90,7 +90,7 @@ rule fig17_plot:
         data=rules.ising1d_regression.output.data,
     output:
         pdf=res("figures/fig17.pdf"),
-        png=res("figures/fig17.png"),
+        png=figure_png("fig17"),
     resources:
         mem_mb=1000,
         runtime=5,

@@ -116,7 +116,7 @@ rule fig21_plot:
         data=rules.ising_logistic_fit.output.data,
     output:
         pdf=res("figures/fig21.pdf"),
-        png=res("figures/fig21.png"),
+        png=figure_png("fig21"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -132,7 +132,7 @@ rule fig22_plot:
         data=res(f"logistic/susy_{LOGISTIC['susy']['fig22']['fit']}.npz"),
     output:
         pdf=res("figures/fig22.pdf"),
-        png=res("figures/fig22.png"),
+        png=figure_png("fig22"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -148,7 +148,7 @@ rule fig23_plot:
         data=rules.susy_logistic_scan.output.data,
     output:
         pdf=res("figures/fig23.pdf"),
-        png=res("figures/fig23.png"),
+        png=figure_png("fig23"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -164,7 +164,7 @@ rule fig25_plot:
         data=rules.fig25_roc.output.data,
     output:
         pdf=res("figures/fig25.pdf"),
-        png=res("figures/fig25.png"),
+        png=figure_png("fig25"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -180,7 +180,7 @@ rule fig27_plot:
         data=rules.mnist_softmax_fit.output.data,
     output:
         pdf=res("figures/fig27.pdf"),
-        png=res("figures/fig27.png"),
+        png=figure_png("fig27"),
     resources:
         mem_mb=1000,
         runtime=5,

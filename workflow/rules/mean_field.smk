@@ -41,7 +41,7 @@ rule em_coins_plot:
         data=rules.em_coins.output.data,
     output:
         pdf=res("figures/em_coins.pdf"),
-        png=res("figures/em_coins.png"),
+        png=figure_png("em_coins"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -57,7 +57,7 @@ rule mean_field_plot:
         data=rules.mean_field_solve.output.data,
     output:
         pdf=res("figures/mean_field.pdf"),
-        png=res("figures/mean_field.png"),
+        png=figure_png("mean_field"),
     resources:
         mem_mb=1000,
         runtime=5,

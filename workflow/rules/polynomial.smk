@@ -25,7 +25,7 @@ rule polynomial_plot:
         data=rules.polynomial_fit.output.data,
     output:
         pdf=res("figures/{fig}.pdf"),
-        png=res("figures/{fig}.png"),
+        png=figure_png("{fig}"),
     wildcard_constraints:
         fig="fig0[123]",
     resources:

@@ -1,6 +1,8 @@
 # The scorecard (every reproduced number against the review's), the scorecard of the claims
-# about one figure (results/scorecards/<figure>.csv: builds only that part of the DAG) and the
-# HTML report. Code: mlreview.report.
+# about one figure (results/scorecards/<figure>.csv: builds only that part of the DAG), the
+# project's HTML report, and the figure captions of Snakemake's own report
+# (`snakemake --report`, whose items are the figures, the scorecard and the HTML report).
+# Code: mlreview.report.
 
 
 rule scorecard:
@@ -9,7 +11,12 @@ rule scorecard:
         sections=[str(p) for p in SECTIONS],
         metrics=all_metrics(),
     output:
-        csv=res("scorecard.csv"),
+        csv=report(
+            res("scorecard.csv"),
+            caption="../report/scorecard.rst",
+            category=OVERVIEW,
+            labels={"figure": "all", "title": "Scorecard"},
+        ),
         md=res("scorecard.md"),
     resources:
         mem_mb=500,
@@ -45,11 +52,29 @@ rule report:
         figures=[f for f in all_figures() if f.endswith(".png")],
         scorecard=rules.scorecard.output.csv,
     output:
-        html=res("report.html"),
+        html=report(
+            res("report.html"),
+            caption="../report/report_page.rst",
+            category=OVERVIEW,
+            labels={"figure": "all", "title": "The project's report page"},
+        ),
     resources:
         mem_mb=500,
         runtime=5,
     params:
         json=as_json({"benchmarks": res("benchmarks"), "config": config}),
+    shell:
+        STEP
+
+
+rule report_captions:
+    """The caption of every figure in Snakemake's report, from the registry."""
+    input:
+        sections=[str(p) for p in SECTIONS],
+    output:
+        captions=directory(res("report/captions")),
+    resources:
+        mem_mb=500,
+        runtime=5,
     shell:
         STEP

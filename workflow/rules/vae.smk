@@ -63,7 +63,7 @@ rule fig75_plot:
         mnist=rules.vae_mnist_fit.output.data,
     output:
         pdf=res("figures/fig75.pdf"),
-        png=res("figures/fig75.png"),
+        png=figure_png("fig75"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -79,7 +79,7 @@ rule fig76_plot:
         mnist=rules.vae_mnist_fit.output.data,
     output:
         pdf=res("figures/fig76.pdf"),
-        png=res("figures/fig76.png"),
+        png=figure_png("fig76"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -95,7 +95,7 @@ rule fig77_plot:
         ising=rules.vae_ising_fit.output.data,
     output:
         pdf=res("figures/fig77.pdf"),
-        png=res("figures/fig77.png"),
+        png=figure_png("fig77"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -111,7 +111,7 @@ rule fig78_plot:
         ising=rules.vae_ising_fit.output.data,
     output:
         pdf=res("figures/fig78.pdf"),
-        png=res("figures/fig78.png"),
+        png=figure_png("fig78"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -128,7 +128,7 @@ rule vae_training_plot:
         ising=rules.vae_ising_fit.output.data,
     output:
         pdf=res("figures/vae_training.pdf"),
-        png=res("figures/vae_training.png"),
+        png=figure_png("vae_training"),
     resources:
         mem_mb=1000,
         runtime=5,
@@ -144,7 +144,7 @@ rule vae_likelihood_plot:
         ppca=rules.vae_ppca_check.output.data,
     output:
         pdf=res("figures/vae_likelihood.pdf"),
-        png=res("figures/vae_likelihood.png"),
+        png=figure_png("vae_likelihood"),
     resources:
         mem_mb=1000,
         runtime=5,

@@ -1,0 +1,40 @@
+"""Snakemake's own report: categories in the review's order, captions from the registry."""
+
+import json
+
+from mlreview.report import native
+from mlreview.report.claims import figure_stem, load_registry
+
+
+def test_categories_follow_the_review_and_come_after_the_overview(root):
+    figures, _ = load_registry(sorted((root / "workflow/report/sections").glob("*.yaml")))
+    sections = {str(f["section"]) for f in figures}
+    names = [native.category(s) for s in sections]
+    assert all(n.startswith("Section ") and "Section beyond" not in n for n in names), names
+    ordered = sorted(names)
+    numbers = [int(n.split()[1].rstrip(":")) for n in ordered]
+    assert numbers == sorted(numbers) and numbers[-1] == 20
+    assert native.category("VII") == "Section 07 (VII): Logistic regression"
+    assert sorted([native.OVERVIEW, *names])[0] == native.OVERVIEW
+
+
+def test_caption_escapes_markup_and_lists_deviations_and_claims(root):
+    figures, claims = load_registry(sorted((root / "workflow/report/sections").glob("*.yaml")))
+    fig = next(f for f in figures if f.get("number") == 21)
+    text = native.caption_rst(fig, claims)
+    assert text.startswith("**Fig 21: ")
+    assert "Claims of the review checked on this figure" in text
+    assert native.rst_text("a_b *c* [x]") == r"a\_b \*c\* \[x\]"
+    project = next(f for f in figures if f.get("number") is None)
+    assert "a figure of this project, not of the review" in native.caption_rst(project, claims)
+
+
+def test_report_captions_writes_one_file_per_figure(root, tmp_path):
+    sections = sorted((root / "workflow/report/sections").glob("*.yaml"))
+    out = tmp_path / "captions"
+    native.report_captions({}, sections=[str(p) for p in sections], captions=str(out))
+    figures, _ = load_registry(sections)
+    assert sorted(p.stem for p in out.glob("*.rst")) == sorted(figure_stem(f) for f in figures)
+    assert not list(out.glob("*.tmp"))
+    json.dumps(native.label(figures[0]))
+
