@@ -93,3 +93,22 @@ def test_changing_a_plot_setting_reruns_only_the_plot(small_run, env_with_venv):
     assert "fig07_plot" in out
     assert "gradient_descent_quadratic" not in out, out
     assert "polynomial_fit" not in out and "shrinkage_compute" not in out
+
+
+def test_bare_snakemake_runs_its_own_python_without_activation(tmp_path):
+    """`.venv/bin/snakemake ...` without activating the environment: no python on PATH, and the
+    steps still run (they call the interpreter Snakemake runs under)."""
+    import os
+    import sys
+
+    from tests.conftest import BIN, copy_project
+
+    work = copy_project(tmp_path / "project")
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV",)}
+    env["PATH"] = "/usr/bin:/bin"
+    found = subprocess.run(["bash", "-c", "command -v python || true"], env=env, capture_output=True, text=True)
+    assert not found.stdout.strip() or os.path.realpath(found.stdout.strip()) != os.path.realpath(sys.executable)
+    proc = subprocess.run([str(BIN / "snakemake"), "--cores", "1", "results/report/captions"], cwd=work, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (work / "results/report/captions/fig21.rst").stat().st_size > 100
