@@ -88,6 +88,7 @@ workflow.localrules(*plot_rules())
 
 
 rule all:
+    """Every figure of the registry, the data sets' checks, the scorecard and both reports' inputs."""
     default_target: True
     input:
         figures=all_figures(),
