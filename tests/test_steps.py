@@ -64,11 +64,11 @@ def test_a_step_defined_twice_is_an_error(tmp_path, monkeypatch):
         steps.registry.cache_clear()
 
 
-def test_the_readme_figure_table_is_current(root):
-    """The table is generated (python -m mlreview.report.figure_table --write README.md)."""
+def test_the_figure_table_is_current(root):
+    """The table is generated (python -m mlreview.report.figure_table --write docs/figures.md)."""
     from mlreview.report.figure_table import figure_rows, markdown
 
-    text = (root / "README.md").read_text()
+    text = (root / "docs" / "figures.md").read_text()
     current = text.partition(BEGIN)[2].partition(END)[0].lstrip("\n")
     assert current == markdown(figure_rows(root)), (
-        "README's figure table is out of date: run python -m mlreview.report.figure_table --write README.md")
+        "docs/figures.md's figure table is out of date: run python -m mlreview.report.figure_table --write docs/figures.md")

@@ -1,7 +1,7 @@
 # Section VII: logistic regression - Ising phases (Fig 21), SUSY (Figs 22, 23, 25) and MNIST
 # softmax (Fig 27). Code: mlreview.sections.logistic_regression (the toolbox: mlreview.logistic).
 # The torch rules (susy_logistic_*) can use a GPU and declare `gpu=0`: none is requested unless
-# a profile raises it (README, "Running on a cluster"); the config's
+# a profile raises it (profiles/README.md); the config's
 # logistic_regression.susy.torch.device picks the device the code uses.
 
 LOGISTIC = config["logistic_regression"]

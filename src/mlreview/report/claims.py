@@ -1,7 +1,7 @@
 """The claim registry and how a claim is judged against the measured metrics.
 
 The registry is the set of YAML files in ``workflow/report/sections/``; each holds the
-``figures`` and ``claims`` of one part of the review (format in README.md). A claim
+``figures`` and ``claims`` of one part of the review (format in docs/scorecard.md). A claim
 points at a value in a metrics file by a '/'-separated key path and says how to
 compare it with the review:
 
