@@ -38,3 +38,23 @@ def test_report_captions_writes_one_file_per_figure(root, tmp_path):
     assert not list(out.glob("*.tmp"))
     json.dumps(native.label(figures[0]))
 
+
+
+def test_no_internal_tags_in_the_report_captions(root):
+    """A reader sees words, not the spec's '[decision x]' or '[spec ...]' tags."""
+    figures, claims = load_registry(sorted((root / "workflow/report/sections").glob("*.yaml")))
+    for fig in figures:
+        text = native.caption_rst(fig, claims)
+        for tag in (r"\[decision", r"\[spec", r"\[proposed", r"\[review\]"):
+            assert tag not in text, (figure_stem(fig), tag)
+
+
+def test_no_internal_tags_in_the_config_or_the_registry(root):
+    """Config comments and registry text cite nothing outside the repository."""
+    import re
+
+    files = [*sorted((root / "config").glob("*.yaml")), *sorted((root / "workflow/report/sections").glob("*.yaml"))]
+    for path in files:
+        text = path.read_text()
+        assert not re.search(r"\[(decision|spec|proposed|review|notebook)\b", text), path
+        assert "shared/spec" not in text, path
