@@ -1,7 +1,5 @@
 """Snakemake's own report: categories in the review's order, captions from the registry."""
 
-import json
-
 from mlreview.report import native
 from mlreview.report.claims import figure_stem, load_registry
 
@@ -36,7 +34,8 @@ def test_report_captions_writes_one_file_per_figure(root, tmp_path):
     figures, _ = load_registry(sections)
     assert sorted(p.stem for p in out.glob("*.rst")) == sorted(figure_stem(f) for f in figures)
     assert not list(out.glob("*.tmp"))
-    json.dumps(native.label(figures[0]))
+    assert native.label({"number": 21}) == "Fig 21"
+    assert native.label({"number": None, "name": "ising_validation"}) == "Project figure ising_validation"
 
 
 
