@@ -53,6 +53,40 @@ def test_second_run_does_nothing(small_run, env_with_venv):
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
+
+@pytest.mark.workflow
+def test_snakemakes_report_files_figures_under_their_sections(small_run, env_with_venv):
+    """`snakemake --report` on the small results, for two figures (the whole report costs about a
+    CPU-minute): each a report item in the category of its section, with its caption."""
+    from mlreview.report.native import category, kind
+
+    work, _ = small_run
+    results = yaml.safe_load((work / "config/small.yaml").read_text())["results"]
+    figures, _ = load_registry(sorted((work / "workflow/report/sections").glob("*.yaml")))
+    chosen = [next(f for f in figures if f.get("number") == 21), next(f for f in figures if f.get("number") is None)]
+    out = work / results / "snakemake-report-two.html"
+    targets = [f"{results}/figures/{figure_stem(f)}.png" for f in chosen]
+    proc = subprocess.run(["snakemake", "--report", str(out), *targets, "--configfile", "config/small.yaml"],
+                          cwd=work, env=env_with_venv, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    items, categories = report_data(out.read_text())
+    for fig, target in zip(chosen, targets):
+        assert target in categories[category(fig["section"])][kind(fig)], target
+        assert fig["caption"].split()[0] in items[target]["caption"], target
+
+
+def report_data(text: str) -> tuple[dict, dict]:
+    """The items and the categories that a report of Snakemake carries as JSON in its page."""
+    import re
+
+    decoder = json.JSONDecoder()
+
+    def var(name):
+        start = [m.end() for m in re.finditer(rf"\bvar {name} = (?=\{{)", text)][-1]
+        return decoder.raw_decode(text, start)[0]
+
+    return var("results"), var("categories")
+
 def test_paper_dry_run_lists_every_job(root, env_with_venv, paper_config):
     proc = subprocess.run(["snakemake", "-n", "--nolock", "--cores", "2", "--forceall"],
                           cwd=root, env=env_with_venv, capture_output=True, text=True, timeout=300)

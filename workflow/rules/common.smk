@@ -19,6 +19,7 @@ from snakemake.settings.types import DeploymentMethod
 from mlreview.report.native import (
     OVERVIEW,
     category as review_category,
+    kind as figure_kind,
     label as figure_label,
 )
 from mlreview.steps import uses_torch
@@ -135,6 +136,9 @@ def figure_png(stem):
         caption="../report/figure.rst",
         category=lambda wildcards, output: review_category(
             figure_entry(Path(output.png).stem)["section"]
+        ),
+        subcategory=lambda wildcards, output: figure_kind(
+            figure_entry(Path(output.png).stem)
         ),
         labels=lambda wildcards, output: {
             "figure": figure_label(figure_entry(Path(output.png).stem)),

@@ -15,7 +15,10 @@ rule scorecard:
             res("scorecard.csv"),
             caption="../report/scorecard.rst",
             category=OVERVIEW,
-            labels={"figure": "all", "title": "Scorecard"},
+            labels={
+                "figure": "Scorecard",
+                "title": "Every claim of the review, checked",
+            },
         ),
         md=res("scorecard.md"),
     resources:
@@ -56,7 +59,10 @@ rule report:
             res("report.html"),
             caption="../report/report_page.rst",
             category=OVERVIEW,
-            labels={"figure": "all", "title": "The project's report page"},
+            labels={
+                "figure": "Report page",
+                "title": "The project's page: figures, parameters, claims, run times",
+            },
         ),
     resources:
         mem_mb=500,

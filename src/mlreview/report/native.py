@@ -71,6 +71,11 @@ def label(fig: dict) -> str:
     return f"Fig {fig['number']}" if fig.get("number") is not None else f"Project figure {fig['name']}"
 
 
+def kind(fig: dict) -> str:
+    """The subcategory of a figure in the report: a figure of the review, or one of this project."""
+    return "Figures of the review" if fig.get("number") is not None else "Project figures"
+
+
 def rst_text(text: str) -> str:
     """Plain text as reStructuredText: one paragraph, markup characters escaped."""
     text = " ".join(str(text).split())
