@@ -17,7 +17,7 @@ SNAKEMAKE := $(BIN)/snakemake --cores $(CORES) --printshellcmds --rerun-incomple
 # Steps run `python -m mlreview ...`: put the environment's python first on PATH.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help install test-deps paper paper-offline small test test-paper report resources lint dag clean-small
+.PHONY: help install test-deps paper paper-offline small test test-paper report resources benchmarks lint dag clean-small
 
 help:
 	@echo "make paper       rebuild every result with the paper config (config/config.yaml)"
@@ -30,6 +30,8 @@ help:
 	@echo "                 results/snakemake-report.html (CONFIG=config/small.yaml: results/small)"
 	@echo "make resources   declared threads/mem_mb/runtime per rule vs the benchmark files"
 	@echo "                 (CONFIG=config/offline.yaml for results/offline, PROFILE=profiles/slurm)"
+	@echo "make benchmarks  per-rule CPU/wall/memory table, timeline and critical path of a finished run"
+	@echo "                 (RESULTS=results/small, results/offline; TOP=15 for the 15 most expensive rules)"
 	@echo "make lint        snakemake --lint and snakefmt --check"
 
 install: $(STAMP)
@@ -88,6 +90,12 @@ test-paper: $(STAMP)
 # in its benchmark files; flags rules that use more than they declare.
 resources: $(STAMP)
 	$(BIN)/python -m mlreview.report.resources $(CONFIG_FLAG) $(if $(PROFILE),--profile $(PROFILE))
+
+# Where the time of a finished run went (its benchmark files): the per-rule table, the timeline and
+# the critical path of the DAG (see benchmarks/README.md).
+RESULTS ?= results
+benchmarks: $(STAMP)
+	$(BIN)/python -m mlreview.report.benchmarks $(RESULTS) $(if $(TOP),--top $(TOP))
 
 lint: $(STAMP)
 	$(BIN)/snakemake --lint

@@ -6,6 +6,7 @@
 # command `python -m mlreview <rule name> ...` (the step of the rule's name, mlreview.steps), the
 # NAME=PATH pairs of its named inputs and outputs, its log and benchmark files, and its conda
 # environment (workflow/envs/: torch.yaml for a step whose code imports torch, else core.yaml).
+import functools
 import json
 import shlex
 import sys
@@ -104,11 +105,23 @@ def compute_params(section):
     return {k: v for k, v in section.items() if k != "plot"}
 
 
+#: libyaml's parser when PyYAML has it (the same documents, about ten times faster than the
+#: pure-Python one, which took most of the time of a run with nothing to do)
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@functools.cache
+def section_entries():
+    """Every section file, parsed once per Snakemake run."""
+    return tuple(
+        yaml.load(path.read_text(), Loader=YAML_LOADER) or {} for path in SECTIONS
+    )
+
+
 def registry():
     """Figures and claims of every section file."""
     figures, claims = [], []
-    for path in SECTIONS:
-        entry = yaml.safe_load(path.read_text())
+    for entry in section_entries():
         figures += entry.get("figures", [])
         claims += entry.get("claims", [])
     return figures, claims
@@ -159,10 +172,8 @@ def all_figures():
 def all_datasets():
     """Metrics of every registered data set (building them builds the data set)."""
     names = []
-    for path in SECTIONS:
-        names += [
-            d["metrics"] for d in yaml.safe_load(path.read_text()).get("datasets", [])
-        ]
+    for entry in section_entries():
+        names += [d["metrics"] for d in entry.get("datasets", [])]
     return [res(f"metrics/{name}.json") for name in names]
 
 

@@ -14,6 +14,9 @@ rule ising2d_sample:
         metrics=res("metrics/ising2d_T{temp}.json"),
     wildcard_constraints:
         temp=r"[0-9]+\.[0-9]{2}",
+    # a data set that many figures need: started before any grid cell or plot (the DAG's
+    # critical path); the default priority of every other rule is 0
+    priority: 50
     resources:
         mem_mb=2000,
         runtime=30,
@@ -32,6 +35,9 @@ rule ising2d_assemble:
     output:
         dataset=ISING2D,
         metrics=res("metrics/ising2d.json"),
+    # a data set that many figures need: started before any grid cell or plot (the DAG's
+    # critical path); the default priority of every other rule is 0
+    priority: 50
     resources:
         mem_mb=4000,
         runtime=10,

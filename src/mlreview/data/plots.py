@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 
-from mlreview.data.susy import FEATURES, LABEL
 from mlreview.figures.style import COLUMN_WIDTH, PAGE_WIDTH, figure, save_figure
 from mlreview.figures.susy import BACKGROUND_COLOR, LABELS, SIGNAL_COLOR, SOURCE_TITLES
 from mlreview.io import load_npz
@@ -58,6 +57,8 @@ def read_features(parquet: Path, max_events: int) -> tuple[dict[str, np.ndarray]
     """The first ``max_events`` rows (label and features) and the file's ``source`` tag."""
     import pyarrow.parquet as pq
 
+    from mlreview.data.susy import FEATURES, LABEL
+
     pf = pq.ParquetFile(parquet)
     meta = pf.schema_arrow.metadata or {}
     source = meta.get(b"source", b"unknown").decode()
@@ -81,6 +82,9 @@ def susy_features_plot(params: dict, *, parquet: Path, pdf: Path, png: Path) -> 
     ``params``: ``max_events`` (rows read from the start of the file), ``bins``, and
     ``percentiles`` (the x range of each panel, from the pooled sample).
     """
+    # the SUSY module (pandas, pyarrow) only here: the other plot steps of this module need neither
+    from mlreview.data.susy import FEATURES, LABEL
+
     data, source = read_features(Path(parquet), int(params["max_events"]))
     label = data[LABEL].astype(bool)
     low, high = (float(q) for q in params["percentiles"])

@@ -19,8 +19,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from mlreview.io import save_npz
 from mlreview.steps import step
@@ -46,6 +44,11 @@ def z_key(z: float) -> str:
 
 def torch_functions(leaky_slope: float, elu_alpha: float) -> dict[str, Callable]:
     """The five differentiable activations as torch callables."""
+    # torch is imported here, not at the top: the plot step of Fig 36 imports this module's
+    # constants and should not pay for torch (about 1.4 s of CPU per process)
+    import torch
+    import torch.nn.functional as F
+
     return {
         "sigmoid": torch.sigmoid,
         "tanh": torch.tanh,
@@ -70,6 +73,8 @@ def values_and_derivatives(
     z, leaky_slope: float, elu_alpha: float, step_value_at_zero: float
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Values and first derivatives (autograd, float64) of all six functions at ``z``."""
+    import torch
+
     z = np.asarray(z, dtype=np.float64)
     values = {"step": step_function(z, step_value_at_zero)}
     derivs = {"step": step_derivative(z)}

@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle
-from scipy.cluster.hierarchy import dendrogram
 
 from mlreview.figures.style import CYCLE, PAGE_WIDTH, figure, save_figure
 from mlreview.io import load_npz
@@ -59,6 +58,8 @@ def fig55_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
 def fig56_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Fig 56: (a) the points, with a dotted outline around every merged group (colour = merge
     order); (b) the single-linkage dendrogram with the example cut and its clusters."""
+    from scipy.cluster.hierarchy import dendrogram  # only this step needs scipy
+
     d = load_npz(data)
     plot = params["plot"]
     X, Z, cut, cut_labels = d["X"], d["linkage"], float(d["cut"]), d["cut_labels"]

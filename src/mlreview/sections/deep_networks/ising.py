@@ -30,7 +30,6 @@ import numpy as np
 from mlreview.data.ising import load_phase_sets
 from mlreview.errors import MlreviewError
 from mlreview.io import save_npz, to_jsonable
-from mlreview.nn.training import history_arrays
 from mlreview.sections.deep_networks.common import (
     ACCURACY_FIELDS,
     accuracy_tables,
@@ -73,6 +72,7 @@ def _scores(fit: Mapping) -> dict:
 def ising_dnn_cell(params: Mapping, *, dataset: Path, threads: int = 1) -> dict:
     """One cell of Fig 41: ``hidden_units`` neurons, learning rate ``lr``."""
     from mlreview.nn.models import MLP
+    from mlreview.nn.training import history_arrays
 
     sets = load_phase_sets(dataset, params)
     n_hidden, lr = int(params["hidden_units"]), float(params["lr"])
@@ -173,6 +173,7 @@ def c53_quantities(cell: Mapping | None, at: tuple[float, float]) -> dict:
 def ising_cnn_depth(params: Mapping, *, dataset: Path, threads: int = 1) -> dict:
     """One depth of Fig 45 (``params["depth"]`` filters)."""
     from mlreview.nn.models import IsingCNN
+    from mlreview.nn.training import history_arrays
 
     sets = load_phase_sets(dataset, params)
     lattice, depth = lattice_of(sets), int(params["depth"])

@@ -27,7 +27,6 @@ import numpy as np
 from mlreview.data.mnist import load_mnist_sets
 from mlreview.errors import MlreviewError
 from mlreview.io import save_npz, to_jsonable
-from mlreview.nn.training import history_arrays
 from mlreview.sections.deep_networks.common import fit_classifier, read_cells
 from mlreview.stats import wilson_interval
 from mlreview.steps import step
@@ -59,6 +58,8 @@ def n_classes_of(sets: Mapping) -> int:
 @step
 def mnist_dnn_fit(params: Mapping, *, npz: Path, data: Path, threads: int = 1) -> dict:
     """Figs 37 and 38: train the network, record accuracy and loss per epoch."""
+    from mlreview.nn.training import history_arrays
+
     sets = load_mnist_sets(npz, params)
     fit = fit_classifier(mlp_builder(params, n_pixels(sets), n_classes_of(sets)), sets, params["training"],
                          threads=threads, name="mnist-dnn", confidence=float(params["confidence"]),
@@ -144,6 +145,7 @@ def mnist_optimizers_gather(params: Mapping, *, cells, data: Path) -> dict:
 def mnist_cnn_fit(params: Mapping, *, npz: Path, data: Path, threads: int = 1) -> dict:
     """The MNIST CNN: test accuracy after every epoch, training accuracy at the end."""
     from mlreview.nn.models import ConvNet
+    from mlreview.nn.training import history_arrays
 
     sets = load_mnist_sets(npz, params)
     side = int(sets["train"][0].shape[1])

@@ -26,16 +26,29 @@ from pathlib import Path
 import numpy as np
 
 from mlreview.data.splits import split_indices
-from mlreview.data.susy import LABEL, count_rows, feature_names, load_susy, parquet_source, standardize
 from mlreview.errors import MlreviewError
 from mlreview.io import save_npz, to_jsonable
-from mlreview.nn.training import history_arrays
-from mlreview.sections.deep_networks.common import accuracy_tables, fit_classifier, index_cells, read_cells
+from mlreview.sections.deep_networks.common import (
+    accuracy_tables,
+    fit_classifier,
+    index_cells,
+    read_cells,
+)
 from mlreview.steps import step
 
 
 def load_sets(parquet: Path, size: int, params: Mapping) -> tuple[dict, dict]:
     """``({"train": (X, y), "test": (X, y)}, info)`` from the first ``size`` events."""
+    # pandas/pyarrow (the SUSY file) and torch only in the cell steps: the grid step needs neither
+    from mlreview.data.susy import (
+        LABEL,
+        count_rows,
+        feature_names,
+        load_susy,
+        parquet_source,
+        standardize,
+    )
+
     names = list(feature_names(params["features"]))
     rows = count_rows(parquet)
     if size > rows:
@@ -55,6 +68,7 @@ def load_sets(parquet: Path, size: int, params: Mapping) -> tuple[dict, dict]:
 def susy_dnn_cell(params: Mapping, *, parquet: Path, threads: int = 1) -> dict:
     """One cell of the grid: ``params["size"]`` events, learning rate ``params["lr"]``."""
     from mlreview.nn.models import MLP
+    from mlreview.nn.training import history_arrays
 
     size, lr = int(params["size"]), float(params["lr"])
     sets, info = load_sets(parquet, size, params)
