@@ -119,6 +119,31 @@ def test_gibbs_sampler_stationary_distribution_chi_square(kind):
     assert chi_square_of_visible_samples(m, samples) > 1e-3
 
 
+@pytest.mark.parametrize("kind", ["rbm", "dbm"])
+def test_flip_move_leaves_the_distribution_invariant(kind):
+    """Exact samples stay exact samples after the Metropolis-Hastings flip v -> 1 - v (for a DBM:
+    the joint law of the even layers), and the move does flip some of them."""
+    gen = ebm.make_generator(7)
+    n = 20000
+    m = random_rbm(4, 3, scale=0.8, seed=2) if kind == "rbm" else random_dbm([4, 3, 2], scale=0.8, seed=2)
+    if kind == "rbm":
+        states = ebm.all_states(4, D)
+        idx = torch.multinomial(ebm.visible_probabilities(m), n, replacement=True, generator=gen)
+        chains = [states[idx]]
+    else:
+        joint = _all_joint_states(m)
+        idx = torch.multinomial(torch.softmax(-m.energy(joint), 0), n, replacement=True, generator=gen)
+        chains = [layer[idx] for layer in joint]
+    moved = m.flip_visible(chains, gen)
+    assert 0.05 < float((moved[0] != chains[0]).any(1).double().mean()) < 0.95
+    assert chi_square_of_visible_samples(m, moved[0]) > 1e-3
+    if kind == "dbm":  # the pairs (v, h2) keep their joint law
+        codes = _state_codes(torch.cat([moved[0], moved[2]], 1)).numpy()
+        all_even = ebm.all_states(6, D)
+        p = torch.softmax(m.log_f_even([all_even[:, :4], all_even[:, 4:]]), 0).numpy()
+        assert stats.chisquare(np.bincount(codes, minlength=64), p * n).pvalue > 1e-3
+
+
 def test_conditionals_match_energy_differences():
     m = random_rbm(5, 3)
     gen = ebm.make_generator(1)
@@ -320,12 +345,128 @@ def test_fit_exact_method_follows_the_exact_gradient():
         ebm.fit(random_dbm([3, 2, 2]), data[:, :3], epochs=1, batch_size=10, lr=0.1, method="exact")
 
 
+def test_fit_sgd_step_is_lr_times_the_exact_gradient_and_bias_rate_is_scaled():
+    data = toy_data(n=40)
+    m = ebm.RBM(8, 3, dtype=D).initialize(data, ebm.make_generator(0))
+    expected = {k: v.clone() for k, v in ebm.exact_gradient(m, data).items()}
+    before = {k: v.clone() for k, v in m.named_parameters()}
+    ebm.fit(m, data, epochs=1, batch_size=40, lr=0.1, method="exact", schedule="constant", seed=0,
+            optimizer="sgd", momentum=0.9, bias_lr_scale=0.25)
+    for name, p in m.named_parameters():  # one step: momentum has nothing to carry yet
+        rate = 0.1 if name == "W" else 0.025
+        assert torch.allclose(p.detach() - before[name], rate * expected[name], atol=1e-12), name
+
+
+def centred_exact_gradient(m, data, mu, lam):
+    """<(v - mu)(h - lam)^T>_data - <...>_model and the two bias gradients, by enumeration."""
+    v = m._t(data)
+    states = ebm.all_states(m.n_visible, D)
+    p = ebm.visible_probabilities(m)
+    h_d, h_m = m.hidden_mean(v), m.hidden_mean(states)
+    gW = (v - mu).T @ (h_d - lam) / len(v) - (p[:, None] * (states - mu)).T @ (h_m - lam)
+    return gW, v.mean(0) - p @ states, h_d.mean(0) - p @ h_m
+
+
+def test_centering_steps_along_the_centred_gradient_and_keeps_the_distribution_parametrisation():
+    """One exact SGD step with centering = a step in the centred parameters (W, a + W lam,
+    b + W^T mu) along the centred gradient, mapped back (Melchior et al. 2016)."""
+    data = toy_data(n=40)
+    m = ebm.RBM(8, 3, dtype=D).initialize(data, ebm.make_generator(0))
+    mu, lam = m._t(data).mean(0), m.hidden_mean(m._t(data)).mean(0)  # offsets at the first step
+    gW, ga, gb = centred_exact_gradient(m, data, mu, lam)
+    W0, a0, b0 = (t.detach().clone() for t in (m.W, m.a, m.b))
+    ebm.fit(m, data, epochs=1, batch_size=40, lr=0.1, method="exact", schedule="constant", seed=0,
+            optimizer="sgd", centering=True)
+    W1 = W0 + 0.1 * gW
+    # the centred biases move by lr * (plain bias gradient); the ordinary ones follow from W1
+    a1 = (a0 + W0 @ lam + 0.1 * ga) - W1 @ lam
+    b1 = (b0 + W0.T @ mu + 0.1 * gb) - W1.T @ mu
+    assert torch.allclose(m.W, W1, atol=1e-12)
+    assert torch.allclose(m.a, a1, atol=1e-12)
+    assert torch.allclose(m.b, b1, atol=1e-12)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_centering_makes_training_invariant_to_flipping_the_visible_units(optimizer):
+    """A centred RBM trained on 1 - v follows the same likelihood curve as on v, from the equivalent
+    start (W -> -W, a -> -a, b -> b + W^T 1); without centering the curves differ (Melchior et al.)."""
+    data = toy_data(n=60)
+    flipped = 1.0 - data
+
+    def run(x, flip, centering):
+        m = ebm.RBM(8, 4, dtype=D).initialize(data, ebm.make_generator(0))
+        if flip:
+            with torch.no_grad():
+                m.b.add_(m.W.sum(0))
+                m.W.neg_()
+                m.a.neg_()
+        hist = ebm.fit(m, x, epochs=4, batch_size=20, lr=0.05, method="exact", schedule="constant", seed=3,
+                       optimizer=optimizer, centering=centering,
+                       evaluate=lambda model, epoch: {"ll": ebm.exact_log_likelihood(model, x)})
+        return np.array([h["ll"] for h in hist]), m
+
+    ll, m = run(data, False, True)
+    ll_flip, m_flip = run(flipped, True, True)
+    np.testing.assert_allclose(ll_flip, ll, rtol=0, atol=1e-9)
+    assert torch.allclose(m_flip.W, -m.W, atol=1e-9)
+    plain, _ = run(data, False, False)
+    plain_flip, _ = run(flipped, True, False)
+    assert np.abs(plain_flip - plain).max() > 1e-3
+
+
+def test_centering_trains_a_dbm_and_refuses_gaussian_hidden_units():
+    data = toy_data()
+    dbm, _ = ebm.pretrain_dbm(data, [8, 4, 3], seed=2, dtype=D, epochs=3, batch_size=20, lr=0.05,
+                              optimizer="sgd", momentum=0.5, centering=True)
+    pre = ebm.exact_log_likelihood(dbm, data)
+    ebm.fit(dbm, data, epochs=3, batch_size=20, lr=0.02, seed=3, k=2, mean_field_iter=5,
+            optimizer="sgd", centering=True)
+    assert ebm.exact_log_likelihood(dbm, data) > pre - 0.5
+    hop = ebm.RBM(8, 3, "gaussian", dtype=D).initialize(data, ebm.make_generator(0))
+    with pytest.raises(MlreviewError, match="Bernoulli"):
+        ebm.fit(hop, data, epochs=1, batch_size=20, lr=0.01, centering=True)
+
+
+def test_fit_reports_the_persistent_chains_every_epoch():
+    data = toy_data()
+    seen = []
+
+    def on_chains(chains, epoch):
+        seen.append((epoch, [c.shape for c in chains]))
+        return {"chain_mean": float(chains[0].mean())}
+
+    dbm = ebm.DBM([8, 4, 3], dtype=D).initialize(data, ebm.make_generator(0))
+    hist = ebm.fit(dbm, data, epochs=2, batch_size=20, lr=0.01, n_chains=7, seed=1, evaluate_chains=on_chains)
+    assert seen == [(1, [(7, 8), (7, 4), (7, 3)]), (2, [(7, 8), (7, 4), (7, 3)])]
+    assert all(0.0 <= h["chain_mean"] <= 1.0 for h in hist)
+    cd = ebm.fit(ebm.RBM(8, 4, dtype=D), data, epochs=1, batch_size=20, lr=0.01, method="cd",
+                 evaluate_chains=on_chains)
+    assert "chain_mean" not in cd[0]  # CD keeps no chains
+
+
+@pytest.mark.parametrize("hidden", ["bernoulli", "gaussian"])
+def test_pseudo_log_likelihood_matches_brute_force_conditionals(hidden):
+    m = random_rbm(5, 3, hidden, scale=0.7 if hidden == "bernoulli" else 0.3, seed=4)
+    states = ebm.all_states(5, D)
+    p = ebm.visible_probabilities(m)
+    rows = [3, 10, 17, 30]
+    expected = []
+    for i in (0, 2, 4):
+        flipped = [r ^ (1 << i) for r in rows]  # unit i is bit i of the state's index
+        expected.append(float(torch.log(p[rows] / (p[rows] + p[flipped])).mean()))
+    got = ebm.pseudo_log_likelihood(m, states[rows], sites=[0, 2, 4])
+    assert got == pytest.approx(float(np.mean(expected)), abs=1e-10)
+    assert ebm.pseudo_log_likelihood(m, states[rows]) < 0.0
+
+
 def test_fit_rejects_unknown_options():
     m = ebm.RBM(8, 4, dtype=D)
     with pytest.raises(MlreviewError):
         ebm.fit(m, toy_data(), epochs=1, batch_size=10, lr=0.1, method="cd-k")
     with pytest.raises(MlreviewError):
         ebm.fit(m, toy_data(), epochs=1, batch_size=10, lr=0.1, schedule="cosine")
+    with pytest.raises(MlreviewError, match="optimizer"):
+        ebm.fit(m, toy_data(), epochs=1, batch_size=10, lr=0.1, optimizer="lbfgs")
 
 
 def test_learning_rate_schedules():

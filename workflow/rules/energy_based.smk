@@ -287,6 +287,22 @@ rule ising_dbm_observables_plot:
         STEP
 
 
+rule ising_dbm_training_plot:
+    """Project figure ising_dbm_training: the per-epoch monitors of the DBMs' training."""
+    input:
+        data=expand(res("energy_based/ising_dbm/{fig}.npz"), fig=EBM_ISING_FIGURES),
+    output:
+        pdf=res("figures/ising_dbm_training.pdf"),
+        png=figure_png("ising_dbm_training"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        json=as_json({"c74": EBM_ISING["c74"]}),
+    shell:
+        STEP
+
+
 # -- The exact-likelihood studies (project figures): models small enough that log Z is exact -----
 
 EBM_EXACT = EBM["exact"]

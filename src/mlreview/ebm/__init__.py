@@ -29,19 +29,27 @@ Models
       odd/even layer-wise sampler of spec Fig 64: odd layers given even ones, then even layers given odd
       ones), ``sample_visible_chain(n, steps, gen)``, ``reconstruct(v, probabilities=False)`` (spec
       Fig 60: forward pass from below only, backward pass from above only), ``initialize(data, gen)``,
-      ``DBM.from_rbms(rbms)`` (layer-wise pretraining result), ``log_f_odd(odd)`` / ``log_f_even(even)``
+      ``DBM.from_rbms(rbms)`` (layer-wise pretraining result), ``flip_visible(chains, gen)`` (the global
+      flip v -> 1 - v on the even layers' marginal; the RBM has one too), ``log_f_odd(odd)`` / ``log_f_even(even)``
       (log of the unnormalised marginal of the odd / even layers, the other layers summed out),
       ``log_likelihood_lower_bound(v, log_z, n_iter)`` (the mean-field variational bound).
   :func:`pretrain_dbm` ``(data, layer_sizes, seed, **fit_kwargs)`` - RBM v-h1 on the data, RBM h1-h2 on
       p(h1 | v), ... then :meth:`DBM.from_rbms`.
 Training
   :func:`fit` ``(model, data, *, epochs, batch_size, lr, schedule, method="pcd"|"cd", k, n_chains, l1,
-      seed, betas, eps, evaluate, evaluate_initial, name, progress_every)`` - one loop for RBMs and DBMs:
-      CD-k (chains restart at the minibatch) or PCD-k (``n_chains`` persistent chains from random
-      states) or ``exact`` (model statistics by enumeration; small RBMs); positive phase = exact conditional expectation (RBM) or mean field (DBM); L1 penalty on
-      the weights; ADAM; per-epoch history (learning rate, seconds, reconstruction error, plus
-      ``evaluate(model, epoch)``); :class:`~mlreview.nn.training.TrainingDiverged` on non-finite
-      parameters. Returns the history (a list of dicts).
+      seed, betas, eps, mean_field_iter, optimizer="adam"|"sgd", momentum, bias_lr_scale, centering,
+      centering_rate, flip_moves, evaluate, evaluate_chains, evaluate_initial, name, progress_every)`` -
+      one loop for RBMs and DBMs: CD-k (chains restart at the minibatch) or PCD-k (``n_chains``
+      persistent chains from random states, optionally followed by the Metropolis-Hastings global flip
+      ``flip_visible`` of the model) or ``exact`` (model statistics by enumeration; small RBMs);
+      positive phase = exact conditional expectation (RBM) or mean field (DBM); L1 penalty on the
+      weights; ADAM or SGD with momentum, the biases' rate scaled by ``bias_lr_scale``; optionally the
+      centred gradient (:class:`Centering`); per-epoch history (learning rate, seconds, reconstruction
+      error, plus ``evaluate(model, epoch)`` and ``evaluate_chains(chains, epoch)``);
+      :class:`~mlreview.nn.training.TrainingDiverged` on non-finite parameters. Returns the history
+      (a list of dicts).
+  :class:`Centering` - the centring trick (Montavon & Mueller 2012; Melchior et al. 2016) for models
+      kept in their ordinary parameters.
   :func:`fit_options` ``(*sections)`` - the :func:`fit` keyword arguments held by config sections
       (later ones override earlier ones: shared settings, then a stage's).
   :func:`learning_rate` ``(lr0, epoch, schedule)`` - ``inverse_epoch``: lr0/(1+t) (spec decision k);
@@ -52,6 +60,7 @@ Partition functions and likelihoods
   :func:`exact_log_z` ``(model)`` - by enumeration over the smaller side (RBM: hidden or visible <=
       ``MAX_ENUMERATION_UNITS``; Gaussian-hidden RBM: visible; DBM: odd or even layers).
   :func:`exact_log_likelihood` ``(model, data, log_z=None)`` - mean log p(v) (RBMs, and small DBMs).
+  :func:`pseudo_log_likelihood` ``(rbm, data, sites=None)`` - Besag's pseudo-log-likelihood per unit.
   :func:`visible_probabilities` ``(model)`` - p(v) of every visible state (small models; row i is the
       binary expansion of i, unit 0 the least significant bit - :func:`all_states`).
   :func:`ais_log_z` ``(model, n_runs, betas, gen, base_visible_bias=None)`` -> :class:`AISResult`
@@ -81,12 +90,15 @@ from mlreview.ebm.likelihood import (
     ais_log_z,
     exact_log_likelihood,
     exact_log_z,
+    pseudo_log_likelihood,
     visible_probabilities,
 )
 from mlreview.ebm.training import (
     FIT_OPTIONS,
     METHODS,
+    OPTIMIZERS,
     SCHEDULES,
+    Centering,
     exact_gradient,
     fit,
     fit_options,
@@ -96,8 +108,9 @@ from mlreview.ebm.training import (
 )
 
 __all__ = [
-    "AISResult", "DBM", "FIT_OPTIONS", "HIDDEN_KINDS", "MAX_ENUMERATION_UNITS", "METHODS", "RBM", "SCHEDULES",
-    "ais_betas", "ais_log_z", "all_states", "data_visible_bias", "exact_gradient", "exact_log_likelihood",
-    "exact_log_z", "fit", "fit_options", "glorot_std", "learning_rate", "load_model", "make_generator",
-    "pretrain_dbm", "save_model", "statistics", "visible_probabilities",
+    "AISResult", "Centering", "DBM", "FIT_OPTIONS", "HIDDEN_KINDS", "MAX_ENUMERATION_UNITS", "METHODS",
+    "OPTIMIZERS", "RBM", "SCHEDULES", "ais_betas", "ais_log_z", "all_states", "data_visible_bias",
+    "exact_gradient", "exact_log_likelihood", "exact_log_z", "fit", "fit_options", "glorot_std", "learning_rate",
+    "load_model", "make_generator", "pretrain_dbm", "pseudo_log_likelihood", "save_model", "statistics",
+    "visible_probabilities",
 ]

@@ -213,6 +213,14 @@ class RBM(nn.Module):
     def advance_chains(self, chains: list[torch.Tensor], steps: int, gen: torch.Generator) -> list[torch.Tensor]:
         return [self.gibbs(chains[0], steps, gen)]
 
+    @torch.no_grad()
+    def flip_visible(self, chains: list[torch.Tensor], gen: torch.Generator) -> list[torch.Tensor]:
+        """A Metropolis-Hastings global flip of every chain, v -> 1 - v (an involution, so a symmetric
+        proposal), accepted with probability min(1, exp(F(v) - F(1 - v))): it leaves p(v) invariant and
+        lets chains cross between the two magnetised modes of Ising-like data."""
+        v = chains[0]
+        return [_metropolis_flip(v, self.free_energy(v) - self.free_energy(1.0 - v), gen)]
+
     def negative_states(self, chains: list[torch.Tensor]) -> list[torch.Tensor]:
         """[v, E[h | v]] of the chains' visible states (Rao-Blackwellised model statistics)."""
         return [chains[0], self.hidden_mean(chains[0])]
@@ -344,10 +352,15 @@ class DBM(nn.Module):
         mus: list[torch.Tensor] = [v]
         for l in range(1, self.n_layers):
             mus.append(torch.sigmoid(self.bs[l] + mus[l - 1] @ self.Ws[l - 1]))
+        from_v = self.bs[1] + v @ self.Ws[0]  # the clamped layer's input to h1, the same every sweep
         for _ in range(int(n_iter)):
             for parity in (1, 2):
                 for l in range(parity, self.n_layers, 2):
-                    mus[l] = self.layer_mean(mus, l)
+                    if l == 1:  # layer_input's order of the sums: the same numbers
+                        x = from_v if self.n_layers == 2 else from_v + mus[2] @ self.Ws[1].T
+                        mus[1] = torch.sigmoid(x)
+                    else:
+                        mus[l] = self.layer_mean(mus, l)
         return mus
 
     @torch.no_grad()
@@ -448,6 +461,17 @@ class DBM(nn.Module):
     def advance_chains(self, chains: list[torch.Tensor], steps: int, gen: torch.Generator) -> list[torch.Tensor]:
         return self.gibbs(chains, steps, gen)
 
+    @torch.no_grad()
+    def flip_visible(self, chains: list[torch.Tensor], gen: torch.Generator) -> list[torch.Tensor]:
+        """The Metropolis-Hastings global flip v -> 1 - v of :meth:`RBM.flip_visible` on the marginal
+        of the even layers (the odd ones summed out, :meth:`log_f_even`), the even hidden layers kept:
+        it leaves that marginal invariant; the odd layers of the result are stale and must be drawn
+        afresh from the even ones before use, as the next :meth:`gibbs` sweep and
+        :meth:`negative_states` do."""
+        even = [chains[l] for l in range(0, self.n_layers, 2)]
+        log_ratio = self.log_f_even([1.0 - even[0], *even[1:]]) - self.log_f_even(even)
+        return [_metropolis_flip(chains[0], log_ratio, gen), *chains[1:]]
+
     def negative_states(self, chains: list[torch.Tensor]) -> list[torch.Tensor]:
         """The chains' even layers with the odd layers replaced by their conditional means given the
         even layers (Rao-Blackwellised: odd layers are independent given the even ones)."""
@@ -466,6 +490,12 @@ class DBM(nn.Module):
 
     def visible_of(self, chains: list[torch.Tensor]) -> torch.Tensor:
         return chains[0]
+
+
+def _metropolis_flip(v: torch.Tensor, log_ratio: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Rows of ``v`` replaced by 1 - v where log U < ``log_ratio`` (U uniform on [0, 1))."""
+    u = torch.rand(len(v), generator=gen, dtype=v.dtype, device=v.device)
+    return torch.where((torch.log(u) < log_ratio)[:, None], 1.0 - v, v)
 
 
 def _numpy(x) -> np.ndarray:

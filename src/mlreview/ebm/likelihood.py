@@ -130,6 +130,26 @@ def exact_log_likelihood(model: RBM | DBM, data, log_z: float | None = None) -> 
     return total / len(v) - log_z
 
 
+@torch.no_grad()
+def pseudo_log_likelihood(model: RBM, data, sites: Sequence[int] | None = None) -> float:
+    """Besag's pseudo-log-likelihood per unit of an RBM: the mean over the rows of ``data`` and the
+    visible units ``sites`` (all when None) of log p(v_i | v_-i) = -softplus(F(v) - F(v with v_i
+    flipped)), the free-energy difference computed from the change of the hidden input."""
+    v = model._t(_numpy(data))
+    x = model.hidden_input(v)
+    sites = range(model.n_visible) if sites is None else [int(i) for i in sites]
+    total = 0.0
+    for i in sites:
+        d = 1.0 - 2.0 * v[:, i]  # +1 where v_i = 0, -1 where v_i = 1
+        x_flip = x + d[:, None] * model.W[i]
+        if model.hidden == "bernoulli":
+            hidden = nn.functional.softplus(x).sum(1) - nn.functional.softplus(x_flip).sum(1)
+        else:
+            hidden = 0.5 * ((x * x).sum(1) - (x_flip * x_flip).sum(1))
+        total += float(-nn.functional.softplus(d * model.a[i] - hidden).mean())  # F(v) - F(v') = -d a_i - hidden
+    return total / len(sites)
+
+
 # ----------------------------------------------------------------------------------------------
 # annealed importance sampling
 # ----------------------------------------------------------------------------------------------

@@ -24,7 +24,10 @@ SCHEDULES = ("inverse_epoch", "power", "constant")
 METHODS = ("pcd", "cd", "exact")
 #: the settings of :func:`fit` that a config section may hold, and their types (:func:`fit_options`)
 FIT_OPTIONS = {"epochs": int, "batch_size": int, "lr": float, "schedule": str, "method": str, "k": int,
-               "n_chains": int, "l1": float, "eps": float, "mean_field_iter": int}
+               "n_chains": int, "l1": float, "eps": float, "mean_field_iter": int, "optimizer": str,
+               "momentum": float, "bias_lr_scale": float, "centering": bool, "centering_rate": float,
+               "flip_moves": bool}
+OPTIMIZERS = ("adam", "sgd")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -107,9 +110,12 @@ def _seeds(seed: int, n: int) -> list[int]:
 def fit(model: RBM | DBM, data, *, epochs: int, batch_size: int, lr: float,
         schedule: str = "inverse_epoch", method: str = "pcd", k: int = 1, n_chains: int | None = None,
         l1: float = 0.0, seed: int = 0, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-        mean_field_iter: int = 10, evaluate: Callable[[RBM | DBM, int], Mapping] | None = None,
+        mean_field_iter: int = 10, optimizer: str = "adam", momentum: float = 0.0, bias_lr_scale: float = 1.0,
+        centering: bool = False, centering_rate: float = 0.01, flip_moves: bool = False,
+        evaluate: Callable[[RBM | DBM, int], Mapping] | None = None,
+        evaluate_chains: Callable[[list[torch.Tensor], int], Mapping] | None = None,
         evaluate_initial: bool = False, name: str = "ebm", progress_every: float = 30.0) -> list[dict]:
-    """Train an RBM or a DBM by CD-k or PCD-k with ADAM; returns the per-epoch history.
+    """Train an RBM or a DBM by CD-k or PCD-k with ADAM (or SGD); returns the per-epoch history.
 
     ``method="exact"`` (an RBM with at most ``MAX_ENUMERATION_UNITS`` visible units) takes the model
     statistics exactly, by enumerating the visible states: the exact log-likelihood gradient of the
@@ -120,11 +126,18 @@ def fit(model: RBM | DBM, data, *, epochs: int, batch_size: int, lr: float,
     DBM) minus the model statistics of the chains after ``k`` Gibbs steps (PCD: ``n_chains``
     persistent chains, default the batch size, started from random states; CD: chains started at the
     minibatch) give the log-likelihood gradient; the L1 penalty ``l1 * sum |W|`` is subtracted; ADAM
-    (moments ``betas``, ``eps``) ascends it with the learning rate ``learning_rate(lr, t, schedule)``
-    of epoch t = 0, 1, .... The history has per epoch: ``epoch`` (1-based), ``lr``, ``seconds``,
-    ``recon_mse`` (mean squared error between the minibatch and the visible mean after one
-    deterministic up-down pass, averaged over minibatches) and whatever ``evaluate(model, epoch)``
-    returns (also at epoch 0 before training when ``evaluate_initial``).
+    (moments ``betas``, ``eps``; ``optimizer="sgd"``: plain SGD with ``momentum``) ascends it with the
+    learning rate ``learning_rate(lr, t, schedule)`` of epoch t = 0, 1, ..., times ``bias_lr_scale``
+    for the biases. ``centering`` (Bernoulli units only) takes the centred gradient (Montavon & Mueller
+    2012; Melchior, Fischer & Wiskott 2016, see :class:`Centering`): the model keeps its ordinary
+    parameters and distribution, only the direction of each step changes. ``flip_moves`` follows the
+    ``k`` Gibbs steps of the chains by a Metropolis-Hastings global flip v -> 1 - v (``flip_visible``
+    of the model), so that chains cross between the two magnetised modes of Ising states. The history
+    has per epoch: ``epoch`` (1-based), ``lr``, ``seconds``, ``recon_mse`` (mean squared error between
+    the minibatch and the visible mean after one deterministic up-down pass, averaged over
+    minibatches) and whatever ``evaluate(model, epoch)`` returns (also at epoch 0 before training when
+    ``evaluate_initial``), and for PCD whatever ``evaluate_chains(chains, epoch)`` returns from the
+    persistent chains (a list of the states of every layer; an RBM's are [v]) at the end of the epoch.
     """
     if method not in METHODS:
         raise MlreviewError(f"unknown training method {method!r}; choose one of {METHODS}")
@@ -144,17 +157,18 @@ def fit(model: RBM | DBM, data, *, epochs: int, batch_size: int, lr: float,
             raise MlreviewError("method 'exact' is implemented for RBMs")
         _check_enumerable(model.n_visible, "visible units")
         all_v = all_states(model.n_visible, model.dtype, model.device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=float(lr), betas=tuple(betas), eps=float(eps))
     named = dict(model.named_parameters())
     weight_names = {nm for nm, p in named.items() if any(p is w for w in model.weights)}
+    opt = _optimizer(optimizer, named, weight_names, lr, betas, eps, momentum, bias_lr_scale)
+    centre = Centering(model, X, centering_rate) if centering else None
     history: list[dict] = []
     if evaluate is not None and evaluate_initial:
         with torch.no_grad():
             history.append({"epoch": 0, **evaluate(model, 0)})
     for epoch in range(1, int(epochs) + 1):
         rate = learning_rate(lr, epoch - 1, schedule)
-        for group in optimizer.param_groups:
-            group["lr"] = rate
+        for group in opt.param_groups:
+            group["lr"] = rate * group["scale"]
         start = last_report = time.perf_counter()
         order = torch.randperm(n, generator=shuffle).to(X.device)
         recon = 0.0
@@ -168,30 +182,106 @@ def fit(model: RBM | DBM, data, *, epochs: int, batch_size: int, lr: float,
                 else:
                     start_chains = chains if method == "pcd" else model.chains_from_data(v, gen)
                     advanced = model.advance_chains(start_chains, k, gen)
+                    if flip_moves:
+                        advanced = model.flip_visible(advanced, gen)
                     if method == "pcd":
                         chains = advanced
                     neg = statistics(model, model.negative_states(advanced))
+                grads = {nm: neg[nm] - pos[nm] for nm in named}  # minimise -log-likelihood
+                if centre is not None:
+                    grads = centre.gradient(grads, pos)
                 for nm, p in named.items():
-                    grad = neg[nm] - pos[nm]  # minimise -log-likelihood
+                    grad = grads[nm]
                     if l1 and nm in weight_names:
                         grad = grad + float(l1) * torch.sign(p)
                     p.grad = grad
                 recon += float(((model.reconstruct(v, probabilities=True) - v) ** 2).mean()) * len(v)
-            optimizer.step()
+                before = centre.weights(named) if centre is not None else None
+            opt.step()
+            if centre is not None:
+                centre.after_step(named, before, pos)
             _check_finite(model, name, epoch, step, steps, rate)
             now = time.perf_counter()
             if now - last_report >= progress_every:
                 log.info("%s: epoch %d/%d, step %d/%d", name, epoch, epochs, step + 1, steps)
                 last_report = now
         entry = {"epoch": epoch, "lr": rate, "seconds": time.perf_counter() - start, "recon_mse": recon / n}
-        if evaluate is not None:
-            with torch.no_grad():
+        with torch.no_grad():
+            if evaluate is not None:
                 entry.update(evaluate(model, epoch))
+            if evaluate_chains is not None and chains is not None:
+                entry.update(evaluate_chains(chains, epoch))
         history.append(entry)
         shown = ", ".join(f"{key} {val:.4g}" for key, val in entry.items()
                           if key != "epoch" and isinstance(val, float))
         log.info("%s: epoch %d/%d: %s", name, epoch, epochs, shown)
     return history
+
+
+def _optimizer(kind: str, named: Mapping[str, nn.Parameter], weight_names: set, lr: float, betas, eps: float,
+               momentum: float, bias_lr_scale: float) -> torch.optim.Optimizer:
+    """ADAM or SGD over two parameter groups, the weights and the biases, whose ``scale`` (1 and
+    ``bias_lr_scale``) multiplies the epoch's learning rate."""
+    groups = [{"params": [p for nm, p in named.items() if nm in weight_names], "scale": 1.0},
+              {"params": [p for nm, p in named.items() if nm not in weight_names], "scale": float(bias_lr_scale)}]
+    groups = [g for g in groups if g["params"]]
+    if kind == "adam":
+        return torch.optim.Adam(groups, lr=float(lr), betas=tuple(betas), eps=float(eps))
+    if kind == "sgd":
+        return torch.optim.SGD(groups, lr=float(lr), momentum=float(momentum))
+    raise MlreviewError(f"unknown optimizer {kind!r}; choose one of {OPTIMIZERS}")
+
+
+class Centering:
+    """The centring trick for Bernoulli RBMs and DBMs (Montavon & Mueller 2012; Melchior, Fischer &
+    Wiskott 2016, "How to center deep Boltzmann machines", algorithm 1 with data-mean offsets).
+
+    The energy is written with every layer shifted by an offset mu_l,
+    E = -sum_l (x_l - mu_l).b'_l - sum_l (x_{l-1} - mu_{l-1})^T W_l (x_l - mu_l), and the gradient is
+    taken in the centred parameters (W, b'): dW_l = <(x_{l-1} - mu_{l-1})(x_l - mu_l)^T>_data - <...>_model
+    = dW - mu_{l-1} db_l^T - db_{l-1} mu_l^T (plain gradients on the right), db'_l = db_l. The model keeps
+    its ordinary parameters (b_l = b'_l - W_l^T mu_{l-1} - W_{l+1} mu_{l+1} + const), so after each step
+    the change of every W_l is taken out of the biases of its two layers (:meth:`after_step`).
+    Offsets: the visible one is the mean of the training data; a hidden one starts at the data-phase
+    mean of the first minibatch and follows the data-phase means as a sliding average with ``rate``.
+    """
+
+    def __init__(self, model: RBM | DBM, data: torch.Tensor, rate: float):
+        if model.hidden != "bernoulli":
+            raise MlreviewError("centering is implemented for Bernoulli hidden units only")
+        if isinstance(model, RBM):
+            self.couplings = [("W", "a", "b")]
+        else:
+            self.couplings = [(f"Ws.{l}", f"bs.{l}", f"bs.{l + 1}") for l in range(model.n_layers - 1)]
+        self.visible = self.couplings[0][1]
+        self.offsets = {self.visible: data.mean(0)}
+        self.rate = float(rate)
+
+    def gradient(self, grads: dict[str, torch.Tensor], pos: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The centred gradients from the plain ones (``pos``: the data-phase statistics, whose bias
+        entries are the layer means that set the hidden offsets at the first call)."""
+        for _, _, upper in self.couplings:
+            self.offsets.setdefault(upper, pos[upper].clone())
+        out = dict(grads)
+        for w, lower, upper in self.couplings:
+            out[w] = grads[w] - torch.outer(self.offsets[lower], grads[upper]) \
+                - torch.outer(grads[lower], self.offsets[upper])
+        return out
+
+    def weights(self, named: Mapping[str, nn.Parameter]) -> dict[str, torch.Tensor]:
+        return {w: named[w].detach().clone() for w, _, _ in self.couplings}
+
+    @torch.no_grad()
+    def after_step(self, named: Mapping[str, nn.Parameter], before: Mapping[str, torch.Tensor],
+                   pos: Mapping[str, torch.Tensor]) -> None:
+        """Move the change of the weights out of the biases, then slide the hidden offsets."""
+        for w, lower, upper in self.couplings:
+            delta = named[w] - before[w]
+            named[lower].sub_(delta @ self.offsets[upper])
+            named[upper].sub_(delta.T @ self.offsets[lower])
+        for name in self.offsets:
+            if name != self.visible:
+                self.offsets[name].mul_(1.0 - self.rate).add_(pos[name], alpha=self.rate)
 
 
 def _check_finite(model: nn.Module, name: str, epoch: int, step: int, steps: int, rate: float) -> None:

@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from mlreview.cli import run_step
 from mlreview.errors import MlreviewError
@@ -21,9 +22,13 @@ def params(**over):
     p = {
         "device": "cpu", "train_fraction": 0.9, "split_seed": 1, "hidden": [16, 4], "l1": 1.0e-4, "k": 2,
         "n_chains": 20, "batch_size": 20, "mean_field_iter": 5, "seed": 2,
+        "optimizer": "adam", "momentum": 0.0, "bias_lr_scale": 1.0, "centering": False, "centering_rate": 0.01,
+        "flip_moves": False,
         "pretrain": {"epochs": 2, "lr": 1.0e-2, "schedule": "inverse_epoch"},
         "joint": {"epochs": 1, "lr": 1.0e-3, "schedule": "inverse_epoch"},
-        "fantasy": {"n_particles": 50, "steps": 10, "seed": 3}, "n_display": 4, "histogram_bins": 12,
+        "monitor": {"n_particles": 10, "steps": 5, "pl_sites": 8, "seed": 4},
+        "fantasy": {"start": "random", "n_particles": 50, "steps": 10, "seed": 3}, "n_display": 4,
+        "histogram_bins": 12,
         "c74": {"temperatures": [2.25, 2.75], "abs_m_tolerance": 0.1, "energy_rel_tolerance": 0.1},
         "c75": {"ordered": 1.75, "sign_fraction_tolerance": 0.2},
         "plot": {"cmap": "gray_r", "row_labels": ["data", "reconst", "fantasy"],
@@ -119,6 +124,48 @@ def test_fit_step_outputs(fitted):
     assert model.layer_sizes == [36, 16, 4]
 
 
+def test_fit_step_saves_the_per_epoch_monitors(fitted):
+    m = json.loads(fitted[0]["metrics"].read_text())["metrics"]
+    z = load_npz(fitted[0]["data"])
+    for stage, epochs in (("pretrain0", 2), ("joint", 1)):
+        for key in ("recon_mse", "fantasy_abs_m", "fantasy_energy", "fantasy_nn", "chains_abs_m", "chains_energy"):
+            assert z[f"history/{stage}_{key}"].shape == (epochs,), (stage, key)
+    assert z["history/pretrain0_pseudo_ll"].shape == (2,) and "history/joint_pseudo_ll" not in z
+    assert "history/pretrain1_fantasy_abs_m" not in z  # the upper RBM does not see the lattice
+    assert np.all(z["history/pretrain0_pseudo_ll"] < 0)
+    # e = -2 <s_i s_j> on the torus, and the metrics carry the last epoch of each stage
+    np.testing.assert_allclose(z["history/joint_chains_energy"], -2 * z["history/joint_chains_nn"])
+    assert m["training"]["monitor"]["joint"]["chains_abs_m"] == pytest.approx(float(z["history/joint_chains_abs_m"][-1]))
+    assert set(m["training"]["cpu_seconds"]) == {"pretrain", "joint"}
+
+
+def test_monitor_skips_models_off_the_lattice_and_keeps_the_chains():
+    X = np.random.default_rng(0).integers(0, 2, size=(30, L * L)).astype(np.float32)
+    mon = EI.Monitor(params(), L, X[:10])
+    assert len(mon.sites) == 8
+    rbm = ebm.RBM(L * L, 5).initialize(X, ebm.make_generator(0))
+    out = mon.model(rbm, 1)
+    assert set(out) == {"fantasy_abs_m", "fantasy_energy", "fantasy_nn", "pseudo_ll"}
+    assert out == mon.model(rbm, 2)  # the same seeded particles every epoch
+    assert mon.model(ebm.RBM(5, 3), 1) == {} and mon.chains([torch.zeros(4, 5)], 1) == {}
+    chains = [torch.ones(4, L * L)]
+    assert mon.chains(chains, 1) == {"chains_abs_m": 1.0, "chains_energy": -2.0, "chains_nn": 1.0}
+    assert mon.last_chains is chains
+
+
+def test_persistent_fantasy_particles_continue_the_joint_chains(ising_file, tmp_path):
+    p = params(optimizer="sgd", momentum=0.5, bias_lr_scale=0.1, centering=True, flip_moves=True,
+               pretrain={"epochs": 2, "lr": 5.0e-2, "schedule": "constant"},
+               joint={"epochs": 1, "lr": 1.0e-2, "schedule": "constant"},
+               fantasy={"start": "persistent", "n_particles": 12, "steps": 3, "seed": 3})
+    paths = {"model": tmp_path / "m.npz", "data": tmp_path / "d.npz", "metrics": tmp_path / "m.json"}
+    m = run_step("ising_dbm_fit", {**p, "temperature": 1.75}, {"dataset": ising_file}, paths)
+    assert m["observables"]["fantasy"]["n"] == 12
+    too_many = {**p, "fantasy": {**p["fantasy"], "n_particles": 21}, "temperature": 1.75}
+    with pytest.raises(MlreviewError, match="persistent chains"):
+        run_step("ising_dbm_fit", too_many, {"dataset": ising_file}, paths)
+
+
 def test_fit_step_is_deterministic(ising_file, fitted, tmp_path):
     paths = {"model": tmp_path / "m.npz", "data": tmp_path / "d.npz", "metrics": tmp_path / "m.json"}
     again = run_step("ising_dbm_fit", {**params(), "temperature": 1.75}, {"dataset": ising_file}, paths)
@@ -163,5 +210,6 @@ def test_observables_step_and_figures(fitted, tmp_path):
         run_step("ising_dbm_plot", params(), {"data": f["data"]}, {"pdf": tmp_path / "a.pdf", "png": tmp_path / "a.png"})
     run_step("ising_dbm_observables_plot", params(), {"summary": tmp_path / "s.npz"},
              {"pdf": tmp_path / "b.pdf", "png": tmp_path / "b.png"})
-    for name in ("a.pdf", "a.png", "b.pdf", "b.png"):
+    run_step("ising_dbm_training_plot", params(), {"data": data}, {"pdf": tmp_path / "c.pdf", "png": tmp_path / "c.png"})
+    for name in ("a.pdf", "a.png", "b.pdf", "b.png", "c.pdf", "c.png"):
         assert (tmp_path / name).stat().st_size > 0

@@ -3,8 +3,9 @@ decision l), and whether its samples have the physics of the Monte Carlo data.
 
 * :func:`fit_step` (one temperature): the configurations of the 2D Ising data set at T as 0/1
   spins, a seeded train/validation split, layer-wise pretraining then joint PCD training of a
-  DBM (:mod:`mlreview.ebm`), the one-step reconstructions of the validation states and
-  fantasy particles from random states; the physical observables (:func:`summarise`) of the Monte
+  DBM (:mod:`mlreview.ebm`) watched per epoch (:class:`Monitor`), the one-step reconstructions of
+  the validation states and fantasy particles (:func:`fantasy_particles`: from random states, or the
+  persistent chains of the joint training); the physical observables (:func:`summarise`) of the Monte
   Carlo states, the validation states, their reconstructions and the fantasy particles.
 * :func:`observables_step` (all temperatures): the observables side by side and the claim
   proxies of C74 and C75 (:func:`deviations`).
@@ -91,25 +92,97 @@ def deviations(model: Mapping, mc: Mapping, c74: Mapping, c75: Mapping) -> dict:
     }
 
 
-def train_dbm(X: np.ndarray, params: Mapping, device):
+def mean_observables(states, lattice: int) -> dict:
+    """Mean |m|, energy per spin and nearest-neighbour correlation of 0/1 states."""
+    o = lattice_observables(np.asarray(states), lattice, encoding="01")
+    return {"abs_m": float(np.abs(o["m"]).mean()), "energy": float(o["energy"].mean()),
+            "nn": float(o["nn_correlation"].mean())}
+
+
+class Monitor:
+    """Per-epoch monitors of the models whose visible layer is the lattice (the first RBM and the DBM;
+    the upper RBMs are skipped), from ``params["monitor"]``: the mean observables
+    (:func:`mean_observables`) of fresh fantasy particles (``n_particles`` random states after ``steps``
+    Gibbs steps, the same seed every epoch: the spec's sampling protocol) as ``fantasy_*``, of the
+    persistent chains as ``chains_*``, and for an RBM the pseudo-log-likelihood per spin of the
+    validation states at ``pl_sites`` seeded sites (``pseudo_ll``). :attr:`last_chains` keeps the
+    persistent chains of the latest epoch."""
+
+    def __init__(self, params: Mapping, lattice: int, validation: np.ndarray):
+        from mlreview import ebm
+
+        self.ebm, self.p, self.lattice, self.validation = ebm, params["monitor"], int(lattice), validation
+        rng = np.random.default_rng(int(self.p["seed"]))
+        n_spins = self.lattice ** 2
+        self.sites = np.sort(rng.choice(n_spins, size=min(int(self.p["pl_sites"]), n_spins), replace=False))
+        self.last_chains = None
+
+    def _on_lattice(self, n_visible: int) -> bool:
+        return int(n_visible) == self.lattice ** 2
+
+    def model(self, model, epoch: int) -> dict:
+        if not self._on_lattice(model.n_visible):
+            return {}
+        gen = self.ebm.make_generator(int(self.p["seed"]), model.device)
+        fantasy = model.sample_visible_chain(int(self.p["n_particles"]), int(self.p["steps"]), gen)
+        out = {f"fantasy_{k}": v for k, v in mean_observables(fantasy.cpu().numpy(), self.lattice).items()}
+        if isinstance(model, self.ebm.RBM):
+            out["pseudo_ll"] = self.ebm.pseudo_log_likelihood(model, self.validation, self.sites)
+        return out
+
+    def chains(self, chains, epoch: int) -> dict:
+        if not self._on_lattice(chains[0].shape[1]):
+            return {}
+        self.last_chains = chains
+        return {f"chains_{k}": v for k, v in mean_observables(chains[0].cpu().numpy(), self.lattice).items()}
+
+
+def train_dbm(X: np.ndarray, params: Mapping, device, monitor: Monitor | None = None):
     """Layer-wise pretraining (``params["pretrain"]``) then joint PCD training (``params["joint"]``)
-    of a DBM with hidden layers ``params["hidden"]`` on the 0/1 rows ``X``: the
-    :class:`~mlreview.ebm.DBM` and a dict of the histories and the seconds of each stage."""
+    of a DBM with hidden layers ``params["hidden"]`` on the 0/1 rows ``X``, watched per epoch by
+    ``monitor``: the :class:`~mlreview.ebm.DBM` and a dict of the histories and the wall and CPU
+    seconds of each stage."""
     from mlreview import ebm
 
     sizes = [X.shape[1], *(int(h) for h in params["hidden"])]
     pre_seed, joint_seed = (int(s.generate_state(1)[0]) for s in np.random.SeedSequence(int(params["seed"])).spawn(2))
-    start = time.perf_counter()
-    # the shared settings of the section (PCD-k, chains, batch, L1, mean field), then each stage's
-    dbm, pre_hist = ebm.pretrain_dbm(X, sizes, seed=pre_seed, device=device,
+    watch = {} if monitor is None else {"evaluate": monitor.model, "evaluate_chains": monitor.chains}
+    start, cpu = time.perf_counter(), time.process_time()
+    # the shared settings of the section (PCD-k, chains, batch, optimizer, centering, L1, mean field),
+    # then each stage's
+    dbm, pre_hist = ebm.pretrain_dbm(X, sizes, seed=pre_seed, device=device, **watch,
                                      **ebm.fit_options(params, params["pretrain"]))
-    pre_seconds = time.perf_counter() - start
-    joint_hist = ebm.fit(dbm, X, seed=joint_seed, name="DBM joint", **ebm.fit_options(params, params["joint"]))
+    pre_seconds, pre_cpu = time.perf_counter() - start, time.process_time() - cpu
+    joint_hist = ebm.fit(dbm, X, seed=joint_seed, name="DBM joint", **watch,
+                         **ebm.fit_options(params, params["joint"]))
     return dbm, {
         "pretrain": pre_hist,
         "joint": joint_hist,
         "seconds": {"pretrain": pre_seconds, "joint": time.perf_counter() - start - pre_seconds},
+        "cpu_seconds": {"pretrain": pre_cpu, "joint": time.process_time() - cpu - pre_cpu},
     }
+
+
+def fantasy_particles(dbm, params: Mapping, monitor: Monitor | None, device) -> np.ndarray:
+    """``params["fantasy"]``: ``start: random`` - ``n_particles`` chains from random states after
+    ``steps`` layer-wise Gibbs steps (the spec's protocol); ``start: persistent`` - the first
+    ``n_particles`` persistent chains of the joint training (Tieleman's fantasy particles), run
+    ``steps`` more Gibbs steps with the trained model."""
+    from mlreview import ebm
+
+    fan = params["fantasy"]
+    n, steps = int(fan["n_particles"]), int(fan["steps"])
+    gen = ebm.make_generator(int(fan["seed"]), device)
+    if fan["start"] == "random":
+        return dbm.sample_visible_chain(n, steps, gen).cpu().numpy()
+    if fan["start"] != "persistent":
+        raise MlreviewError(f"fantasy.start is {fan['start']!r}; choose random or persistent")
+    chains = None if monitor is None else monitor.last_chains
+    if chains is None or len(chains) != dbm.n_layers or len(chains[0]) < n:
+        have = 0 if chains is None or len(chains) != dbm.n_layers else len(chains[0])
+        raise MlreviewError(f"fantasy.start persistent needs {n} persistent chains of the joint stage, there are "
+                            f"{have}: set n_chains >= fantasy.n_particles and method pcd")
+    return dbm.gibbs([c[:n] for c in chains], steps, gen)[0].cpu().numpy()
 
 
 @step
@@ -131,14 +204,13 @@ def ising_dbm_fit(params: Mapping, *, dataset: Path, model: Path, data: Path, th
     X = d.X.astype(np.float32)
     train, val = split_indices(len(X), float(params["train_fraction"]), int(params["split_seed"]))
     log.info("T = %.2f: %d training and %d validation states of %d spins", T, len(train), len(val), X.shape[1])
-    dbm, history = train_dbm(X[train], params, device)
+    monitor = Monitor(params, d.lattice, X[val])
+    dbm, history = train_dbm(X[train], params, device, monitor)
 
     start = time.perf_counter()
     Xv = torch.as_tensor(X[val], device=device)
     recon = dbm.reconstruct(Xv).cpu().numpy()
-    fan = params["fantasy"]
-    gen = ebm.make_generator(int(fan["seed"]), device)
-    fantasy = dbm.sample_visible_chain(int(fan["n_particles"]), int(fan["steps"]), gen).cpu().numpy()
+    fantasy = fantasy_particles(dbm, params, monitor, device)
     sample_seconds = time.perf_counter() - start
 
     states = {"mc": X, "validation": X[val], "reconstruction": recon, "fantasy": fantasy}
@@ -173,15 +245,26 @@ def ising_dbm_fit(params: Mapping, *, dataset: Path, model: Path, data: Path, th
         "training": {
             "pretrain_recon_mse": [h[-1]["recon_mse"] for h in history["pretrain"]],
             "joint_recon_mse": [h["recon_mse"] for h in history["joint"]],
+            # the per-epoch monitors at the end of each stage on the lattice (all epochs: the data file)
+            "monitor": {"pretrain": _monitored(history["pretrain"][0][-1]), "joint": _monitored(history["joint"][-1])},
             "seconds": {**history["seconds"], "sampling": sample_seconds},
+            "cpu_seconds": history["cpu_seconds"],
         },
     }
 
 
+def _monitored(entry: Mapping) -> dict:
+    return {k: v for k, v in entry.items() if k.startswith(("fantasy_", "chains_")) or k == "pseudo_ll"}
+
+
 def _history_arrays(history: Mapping) -> dict:
-    out = {f"history/pretrain{l}_recon_mse": np.array([h["recon_mse"] for h in hist])
-           for l, hist in enumerate(history["pretrain"])}
-    out["history/joint_recon_mse"] = np.array([h["recon_mse"] for h in history["joint"]])
+    """Every per-epoch number of every stage as ``history/<stage>_<key>`` (stage ``pretrain<l>`` or
+    ``joint``): the learning rate, the seconds, the reconstruction error and the monitors."""
+    stages = {**{f"pretrain{l}": hist for l, hist in enumerate(history["pretrain"])}, "joint": history["joint"]}
+    out = {}
+    for stage, hist in stages.items():
+        keys = [k for k, v in hist[0].items() if isinstance(v, float)] if hist else []
+        out.update({f"history/{stage}_{k}": np.array([h[k] for h in hist]) for k in keys})
     return out
 
 

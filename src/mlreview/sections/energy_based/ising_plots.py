@@ -1,5 +1,6 @@
-"""Figs 66-68 (a DBM on Ising states at one temperature: data, reconstructions, fantasy particles)
-and the project figure of their physical observables against the Monte Carlo data."""
+"""Figs 66-68 (a DBM on Ising states at one temperature: data, reconstructions, fantasy particles),
+the project figure of their physical observables against the Monte Carlo data, and the project
+figure of the per-epoch monitors of their training."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from mlreview.figures.style import PAGE_WIDTH, figure, image_rows, save_figure
-from mlreview.io import load_npz
+from mlreview.io import as_list, load_npz
 from mlreview.steps import step
 
 #: the sets of the observables figure, in drawing order, and their colours
@@ -73,5 +74,69 @@ def ising_dbm_observables_plot(params: Mapping, *, summary: Path, pdf: Path, png
                 handles.append(h)
                 labels.append(lab)
     fig.legend(handles, labels, loc="lower center", ncol=len(labels), bbox_to_anchor=(0.5, -0.04))
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    save_figure(fig, pdf, png)
+
+
+#: the monitored sets of the training figure: history key prefix -> style
+MONITOR_STYLE = {
+    "chains": {"color": "tab:red", "ls": "-", "label": "persistent chains"},
+    "fantasy": {"color": "tab:blue", "ls": "--", "label": "fresh fantasy particles"},
+}
+
+
+def stage_epochs(z: Mapping, key: str) -> tuple[np.ndarray, np.ndarray, int]:
+    """One monitored quantity over the first RBM's pretraining and then the joint DBM training, on one
+    epoch axis: (epochs 1, 2, ..., values, number of pretraining epochs)."""
+    pre = np.asarray(z.get(f"history/pretrain0_{key}", np.array([])), float)
+    joint = np.asarray(z.get(f"history/joint_{key}", np.array([])), float)
+    values = np.concatenate([pre, joint])
+    return np.arange(1, len(values) + 1), values, len(pre)
+
+
+@step
+def ising_dbm_training_plot(params: Mapping, *, data, pdf: Path, png: Path) -> None:
+    """Per temperature (columns): mean |m| (top) and energy per spin (middle) of the persistent chains
+    and of fresh fantasy particles at every epoch of the first RBM's pretraining and of the joint
+    training, with the Monte Carlo means and the C74 tolerance bands; bottom: the first RBM's
+    pseudo-log-likelihood per spin of the validation states during pretraining."""
+    files = as_list(data)
+    c74 = params["c74"]
+    fig, axes = figure(3, len(files), width=PAGE_WIDTH, height=6.2, squeeze=False, sharex="col")
+    for j, path in enumerate(sorted(files, key=lambda f: float(load_npz(f)["temperature"]))):
+        z = load_npz(path)
+        T = float(z["temperature"])
+        mc = {"abs_m": float(np.abs(z["m/mc"]).mean()), "energy": float(z["energy/mc"].mean())}
+        bands = {"abs_m": float(c74["abs_m_tolerance"]),
+                 "energy": float(c74["energy_rel_tolerance"]) * abs(mc["energy"])}
+        n_pre = 0
+        for i, (quantity, label) in enumerate((("abs_m", r"$\langle |m| \rangle$"),
+                                               ("energy", "energy per spin e"))):
+            ax = axes[i, j]
+            ax.axhspan(mc[quantity] - bands[quantity], mc[quantity] + bands[quantity], color="0.9",
+                       label="C74 tolerance")
+            ax.axhline(mc[quantity], color="0.45", lw=1.0, label="Monte Carlo")
+            for name, style in MONITOR_STYLE.items():
+                epochs, values, n_pre = stage_epochs(z, f"{name}_{quantity}")
+                if len(values):
+                    ax.plot(epochs, values, color=style["color"], ls=style["ls"], marker=".", label=style["label"])
+            if j == 0:
+                ax.set_ylabel(label)
+        epochs, pll, _ = stage_epochs(z, "pseudo_ll")
+        axes[2, j].plot(epochs, pll, color="k", marker=".", label="first RBM, validation states")
+        if j == 0:
+            axes[2, j].set_ylabel("pseudo-log-likelihood per spin")
+        for ax in axes[:, j]:
+            if n_pre:
+                ax.axvline(n_pre + 0.5, color="k", ls=":", lw=0.8)
+        axes[0, j].set_title(f"T = {T:.2f}")
+        axes[2, j].set_xlabel(f"epoch (pretraining 1-{n_pre}, then joint)")
+    handles, labels = [], []
+    for ax in (axes[0, 0], axes[2, 0]):
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    fig.legend(handles, labels, loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.05))
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     save_figure(fig, pdf, png)
