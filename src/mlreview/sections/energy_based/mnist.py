@@ -414,7 +414,7 @@ def likelihood_table(per_model: Mapping, literature: Sequence[Mapping]) -> list[
     lower bound) with the spread of the repeated estimates, then the published values of
     ``literature`` (rows with ``source``, ``model``, ``n_hidden``, ``training``, ``log_likelihood``,
     ``data``), each row marked by its ``source`` ("this run" for ours)."""
-    rows = [{"source": "this run", "model": name, "n_hidden": r["fit"].get("n_hidden"),
+    rows = [{"source": "this run", "model": name, "n_hidden": _n_hidden(r["fit"]),
              "training": r["fit"].get("training_label"), "log_likelihood": r["ais"]["ll_val"]["mean"],
              "spread": r["ais"]["ll_val"]["std"], "likelihood": r["ais"]["likelihood"],
              "data": "MNIST threshold 0.5, 3,000 validation images"} for name, r in per_model.items()]
@@ -463,6 +463,13 @@ def _by_model(paths, names: Sequence[str], what: str) -> dict[str, Path]:
         if len(hits) != 1:
             raise MlreviewError(f"expected one {what} file for model {name!r}, got {[str(p) for p in hits]}")
     return {n: hits[0] for n, hits in found.items()}
+
+
+def _n_hidden(fit: Mapping) -> int | None:
+    """The number of hidden units of a model (a DBM: of all its hidden layers)."""
+    if fit.get("n_hidden") is not None:
+        return int(fit["n_hidden"])
+    return int(sum(fit["layer_sizes"][1:])) if fit.get("layer_sizes") else None
 
 
 def _fit_digest(path: Path) -> dict:
