@@ -113,6 +113,7 @@ rule ebm_mnist_samples:
             {
                 **ebm_mnist_data_params(),
                 "samples": EBM_MNIST["samples"],
+                "literature": EBM_MNIST["literature"],
                 "models": EBM_MNIST_MODELS,
                 "mean_field_iter": EBM_MNIST["dbm"]["mean_field_iter"],
             }

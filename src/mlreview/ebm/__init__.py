@@ -36,14 +36,14 @@ Models
   :func:`pretrain_dbm` ``(data, layer_sizes, seed, **fit_kwargs)`` - RBM v-h1 on the data, RBM h1-h2 on
       p(h1 | v), ... then :meth:`DBM.from_rbms`.
 Training
-  :func:`fit` ``(model, data, *, epochs, batch_size, lr, schedule, method="pcd"|"cd", k, n_chains, l1,
+  :func:`fit` ``(model, data, *, epochs, batch_size, lr, schedule, method="pcd"|"cd", k, n_chains, l1, l2,
       seed, betas, eps, mean_field_iter, optimizer="adam"|"sgd", momentum, bias_lr_scale, centering,
       centering_rate, flip_moves, evaluate, evaluate_chains, evaluate_initial, name, progress_every)`` -
       one loop for RBMs and DBMs: CD-k (chains restart at the minibatch) or PCD-k (``n_chains``
       persistent chains from random states, optionally followed by the Metropolis-Hastings global flip
       ``flip_visible`` of the model) or ``exact`` (model statistics by enumeration; small RBMs);
-      positive phase = exact conditional expectation (RBM) or mean field (DBM); L1 penalty on the
-      weights; ADAM or SGD with momentum, the biases' rate scaled by ``bias_lr_scale``; optionally the
+      positive phase = exact conditional expectation (RBM) or mean field (DBM); L1 and L2 (weight decay)
+      penalties on the weights; ADAM or SGD with momentum, the biases' rate scaled by ``bias_lr_scale``; optionally the
       centred gradient (:class:`Centering`); per-epoch history (learning rate, seconds, reconstruction
       error, plus ``evaluate(model, epoch)`` and ``evaluate_chains(chains, epoch)``);
       :class:`~mlreview.nn.training.TrainingDiverged` on non-finite parameters. Returns the history

@@ -1,4 +1,4 @@
-"""Training of the energy-based models: one CD-k / PCD-k / exact-gradient loop with ADAM, L1 and
+"""Training of the energy-based models: one CD-k / PCD-k / exact-gradient loop with ADAM, L1, L2 and
 the learning-rate schedules, for RBMs and DBMs alike; layer-wise pretraining of a DBM; the config
 sections translated into the loop's settings. See :mod:`mlreview.ebm` for the API."""
 
@@ -24,7 +24,7 @@ SCHEDULES = ("inverse_epoch", "power", "constant")
 METHODS = ("pcd", "cd", "exact")
 #: the settings of :func:`fit` that a config section may hold, and their types (:func:`fit_options`)
 FIT_OPTIONS = {"epochs": int, "batch_size": int, "lr": float, "schedule": str, "method": str, "k": int,
-               "n_chains": int, "l1": float, "eps": float, "mean_field_iter": int, "optimizer": str,
+               "n_chains": int, "l1": float, "l2": float, "eps": float, "mean_field_iter": int, "optimizer": str,
                "momentum": float, "bias_lr_scale": float, "centering": bool, "centering_rate": float,
                "flip_moves": bool}
 OPTIMIZERS = ("adam", "sgd")
@@ -109,7 +109,7 @@ def _seeds(seed: int, n: int) -> list[int]:
 
 def fit(model: RBM | DBM, data, *, epochs: int, batch_size: int, lr: float,
         schedule: str = "inverse_epoch", method: str = "pcd", k: int = 1, n_chains: int | None = None,
-        l1: float = 0.0, seed: int = 0, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+        l1: float = 0.0, l2: float = 0.0, seed: int = 0, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
         mean_field_iter: int = 10, optimizer: str = "adam", momentum: float = 0.0, bias_lr_scale: float = 1.0,
         centering: bool = False, centering_rate: float = 0.01, flip_moves: bool = False,
         evaluate: Callable[[RBM | DBM, int], Mapping] | None = None,
@@ -125,7 +125,8 @@ def fit(model: RBM | DBM, data, *, epochs: int, batch_size: int, lr: float,
     statistics of the minibatch (exact E[h | v] for an RBM, ``mean_field_iter`` mean-field sweeps for a
     DBM) minus the model statistics of the chains after ``k`` Gibbs steps (PCD: ``n_chains``
     persistent chains, default the batch size, started from random states; CD: chains started at the
-    minibatch) give the log-likelihood gradient; the L1 penalty ``l1 * sum |W|`` is subtracted; ADAM
+    minibatch) give the log-likelihood gradient; the L1 penalty ``l1 * sum |W|`` and the L2 penalty
+    (weight decay) ``(l2 / 2) * sum W^2`` on the weights (not the biases) are subtracted; ADAM
     (moments ``betas``, ``eps``; ``optimizer="sgd"``: plain SGD with ``momentum``) ascends it with the
     learning rate ``learning_rate(lr, t, schedule)`` of epoch t = 0, 1, ..., times ``bias_lr_scale``
     for the biases. ``centering`` (Bernoulli units only) takes the centred gradient (Montavon & Mueller
@@ -194,6 +195,8 @@ def fit(model: RBM | DBM, data, *, epochs: int, batch_size: int, lr: float,
                     grad = grads[nm]
                     if l1 and nm in weight_names:
                         grad = grad + float(l1) * torch.sign(p)
+                    if l2 and nm in weight_names:
+                        grad = grad + float(l2) * p
                     p.grad = grad
                 recon += float(((model.reconstruct(v, probabilities=True) - v) ** 2).mean()) * len(v)
                 before = centre.weights(named) if centre is not None else None

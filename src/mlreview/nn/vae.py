@@ -2,7 +2,8 @@
 
 * :class:`GaussianEncoder` - ``x -> (mu, log sigma^2)`` of a diagonal Gaussian q(z|x): hidden
   layers (``Linear -> activation``), then one linear layer giving both; with no hidden layer it is
-  linear in x (the linear-Gaussian VAE of the probabilistic-PCA check).
+  linear in x (the linear-Gaussian VAE of the probabilistic-PCA check). Optionally log sigma^2 is
+  bounded smoothly from above (the Ising VAE: sigma never above the prior's s).
 * :class:`Decoder` - ``z -> `` the parameters of p(x|z): Bernoulli logits (``bernoulli``; the
   Bernoulli means are their sigmoid) or the mean of a Gaussian with one learned noise variance
   shared by every coordinate (``gaussian``: probabilistic PCA when it is linear).
@@ -38,17 +39,26 @@ def _hidden_layers(n_inputs: int, hidden: Sequence[int], activation_name: str) -
 
 
 class GaussianEncoder(nn.Module):
-    """q(z|x) = N(mu(x), diag exp(logvar(x))): ``forward`` returns ``(mu, logvar)``."""
+    """q(z|x) = N(mu(x), diag exp(logvar(x))): ``forward`` returns ``(mu, logvar)``.
 
-    def __init__(self, n_inputs: int, hidden: Sequence[int], latent: int, activation_name: str = "relu"):
+    With ``max_logvar`` the log-variance is bounded smoothly from above,
+    logvar = max_logvar - softplus(max_logvar - raw): equal to the raw output well below the bound,
+    never above it (None: unbounded)."""
+
+    def __init__(self, n_inputs: int, hidden: Sequence[int], latent: int, activation_name: str = "relu",
+                 max_logvar: float | None = None):
         super().__init__()
         self.latent = int(latent)
+        self.max_logvar = None if max_logvar is None else float(max_logvar)
         self.body, width = _hidden_layers(n_inputs, hidden, activation_name)
         self.head = nn.Linear(width, 2 * self.latent)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         out = self.head(self.body(x.flatten(1)))
-        return out[:, :self.latent], out[:, self.latent:]
+        mu, logvar = out[:, :self.latent], out[:, self.latent:]
+        if self.max_logvar is not None:
+            logvar = self.max_logvar - F.softplus(self.max_logvar - logvar)
+        return mu, logvar
 
 
 class Decoder(nn.Module):
@@ -121,9 +131,12 @@ class VAE(nn.Module):
 
 
 def build_vae(n_inputs: int, hidden: Sequence[int], latent: int, *, likelihood: str = "bernoulli",
-              activation_name: str = "relu", prior_std: float = 1.0, seed: int = 0) -> VAE:
+              activation_name: str = "relu", prior_std: float = 1.0, seed: int = 0,
+              max_posterior_std: float | None = None) -> VAE:
     """The VAE of the config: encoder ``n_inputs -> hidden -> 2 x latent`` and the mirrored
-    decoder ``latent -> reversed(hidden) -> n_inputs``."""
-    encoder = GaussianEncoder(n_inputs, hidden, latent, activation_name)
+    decoder ``latent -> reversed(hidden) -> n_inputs``; with ``max_posterior_std`` the encoder's
+    standard deviations are bounded smoothly by it (:class:`GaussianEncoder`)."""
+    max_logvar = None if max_posterior_std is None else 2.0 * math.log(float(max_posterior_std))
+    encoder = GaussianEncoder(n_inputs, hidden, latent, activation_name, max_logvar)
     decoder = Decoder(latent, list(reversed([int(h) for h in hidden])), n_inputs, likelihood, activation_name)
     return VAE(encoder, decoder, prior_std, seed)

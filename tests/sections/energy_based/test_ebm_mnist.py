@@ -66,6 +66,9 @@ def tiny(section: dict) -> dict:
                     mean_field_iter=5)
     s["ais"].update(n_runs=50, n_steps=300, n_repeats=2)
     s["samples"].update(n_fantasy=40, gibbs_steps=5, n_shown=8)
+    for own in s["models"].values():  # a model's own fit settings: shortened, kept where the config has them
+        if "fit" in own:
+            own["fit"] = {**own["fit"], "epochs": 4}
     return s
 
 
@@ -169,6 +172,66 @@ def test_flip_pixels_flips_about_the_asked_fraction_and_nothing_else():
     assert abs(np.mean(noisy != X) - 0.15) < 0.01
 
 
+def test_two_sided_pass_is_the_rbm_pass_without_a_top_layer_and_keeps_v_on_the_way_down():
+    rbm = ebm.RBM(5, 3, "bernoulli", dtype=torch.float64)
+    rbm.initialize(torch.rand(10, 5, dtype=torch.float64).round(), ebm.make_generator(4))
+    top = ebm.RBM(3, 2, "bernoulli", dtype=torch.float64)
+    top.initialize(torch.rand(10, 3, dtype=torch.float64).round(), ebm.make_generator(5))
+    dbm = ebm.DBM.from_rbms([rbm, top])
+    with torch.no_grad():
+        dbm.Ws[1].zero_()  # no coupling to h2: the DBM's v-h1 part is an RBM with h1's bias
+        rbm.b.copy_(dbm.bs[1])
+    v = ebm.all_states(5)
+    torch.testing.assert_close(em.two_sided_reconstruction(dbm, v), rbm.reconstruct(v))
+    # h1 switched on only by v: the spec's pass (h1 from h2 alone on the way down) loses it, this one keeps it
+    dbm = ebm.DBM([2, 1, 1], dtype=torch.float64)
+    with torch.no_grad():
+        dbm.Ws[0].fill_(3.0)
+        dbm.bs[0].fill_(-2.0)
+        dbm.bs[1].fill_(-2.0)
+        dbm.bs[2].fill_(-5.0)  # h2 stays off
+    v = torch.tensor([[1.0, 1.0]], dtype=torch.float64)
+    torch.testing.assert_close(em.two_sided_reconstruction(dbm, v), v)
+    torch.testing.assert_close(dbm.reconstruct(v), torch.zeros_like(v))
+    torch.testing.assert_close(em.reconstruct(dbm, v, "one_sided"), dbm.reconstruct(v))
+    torch.testing.assert_close(em.reconstruct(dbm, v, "two_sided"), v)
+    torch.testing.assert_close(em.reconstruct(rbm, ebm.all_states(5), "two_sided"), rbm.reconstruct(ebm.all_states(5)))
+    with pytest.raises(MlreviewError, match="pass"):
+        em.reconstruct(dbm, v, "sideways")
+
+
+def test_nearest_distances_match_brute_force_hamming():
+    rng = np.random.default_rng(5)
+    X = (rng.random((23, 16)) < 0.3).astype(np.float32)
+    R = (rng.random((41, 16)) < 0.3).astype(np.float32)
+    brute = np.array([min(int(np.sum(x != r)) for r in R) for x in X])
+    assert np.array_equal(em.nearest_distances(X, R, chunk=7), brute)
+    assert np.array_equal(em.nearest_distances(R[:5], R), np.zeros(5, dtype=int))  # a reference row is at 0
+
+
+def test_novelty_threshold_accepts_the_asked_fraction_of_held_out_digits_and_rejects_far_images():
+    d = np.arange(100)  # distances of 100 held-out digits to their nearest training digit
+    t = em.novelty_threshold(d, 0.95)
+    assert t in d and em.accepted_fraction(d, t) >= 0.95 and em.accepted_fraction(d, t - 1) < 0.95
+    assert em.accepted_fraction(np.array([t + 1, 10 * t]), t) == 0.0
+    assert em.accepted_fraction(np.array([0, t]), t) == 1.0
+
+
+def test_weight_decay_pulls_the_weights_to_zero():
+    """On the uniform distribution the exact fit is W = 0: from W = 0.5 the likelihood gradient pulls the
+    weights down by itself; with weight decay they end smaller still."""
+    data = ebm.all_states(4, torch.float64)  # the uniform distribution: W = 0, biases 0 is its exact fit
+    out = {}
+    for l2 in (0.0, 1.0):
+        rbm = ebm.RBM(4, 2, "bernoulli", dtype=torch.float64)
+        with torch.no_grad():
+            rbm.W.fill_(0.5)
+        ebm.fit(rbm, data, epochs=30, batch_size=16, lr=1e-2, schedule="constant", method="exact", l2=l2, seed=1)
+        out[l2] = float(rbm.W.abs().mean())
+    assert out[1.0] < out[0.0]
+    assert ebm.fit_options({"l2": 5e-4, "epochs": 2}, {"epochs": 3}) == {"l2": 5e-4, "epochs": 3}
+
+
 def test_files_are_matched_to_the_longest_model_name(tmp_path):
     paths = [tmp_path / f"ebm_mnist_fit_{n}.json" for n in ("rbm_l1", "rbm", "dbm")]
     assert em._by_model(paths, ["rbm", "rbm_l1", "dbm"], "fit") == dict(zip(("rbm_l1", "rbm", "dbm"), paths))
@@ -200,7 +263,7 @@ def trained(mnist_file, section, config, tmp_path_factory):
     run_step("mnist_softmax_fit", clf, inputs={"npz": mnist_file}, outputs={"data": out / "clf.npz"})
     samples = run_step(
         "ebm_mnist_samples", {**data_params(s), "samples": s["samples"], "models": names,
-                              "mean_field_iter": s["dbm"]["mean_field_iter"]},
+                              "literature": s["literature"], "mean_field_iter": s["dbm"]["mean_field_iter"]},
         inputs={"npz": mnist_file, "classifier": out / "clf.npz", "models": [out / f"{n}.npz" for n in names],
                 "fits": [out / f"ebm_mnist_fit_{n}.json" for n in names],
                 "ais": [out / f"ebm_mnist_ais_{n}.json" for n in names]},
@@ -213,7 +276,9 @@ def test_fits_write_models_with_their_history(trained):
     for name in s["models"]:
         m = trained["fits"][name]
         assert m["hidden"] == s["models"][name]["hidden"]
-        assert len(m["per_epoch"]["epoch"]) == s["training"]["epochs"] + 1  # epoch 0 = before training
+        epochs = s["models"][name].get("fit", {}).get("epochs", s["training"]["epochs"])  # its own, else shared
+        assert len(m["per_epoch"]["epoch"]) == epochs + 1  # epoch 0 = before training
+        assert m["fit_options"].get("l2", 0.0) == s["models"][name].get("fit", {}).get("l2", 0.0)
         model = ebm.load_model(out / f"{name}.npz")
         assert model.hidden == s["models"][name]["hidden"] and model.n_units == [SIDE * SIDE, s["n_hidden"]]
         history = {k: v for k, v in load_npz(out / f"{name}.npz").items() if k.startswith("history/")}
@@ -254,10 +319,26 @@ def test_samples_metrics_and_arrays(trained):
     for name in names:
         r = m["models"][name]
         for key in ("recon_error", "recon_mse", "digit_likeness_reconstructions", "digit_likeness_fantasy",
-                    "denoised_disagreement"):
+                    "denoised_disagreement", "accepted_reconstructions", "accepted_fantasy"):
             assert 0.0 <= r[key] <= 1.0, (name, key)
         assert r["ais"]["ll_val"]["mean"] < 0
-    assert 0.0 <= m["models"]["dbm"]["recon_error_mean_field"] <= 1.0
+    dbm = m["models"]["dbm"]
+    for name in ("one_sided", "two_sided", "mean_field"):
+        assert 0.0 <= dbm[f"recon_error_{name}"] <= 1.0 and 0.0 <= dbm[f"denoised_disagreement_{name}"] <= 1.0
+    drawn = s["samples"]["dbm_pass"]
+    assert m["dbm_pass"] == drawn and dbm["recon_error"] == dbm[f"recon_error_{drawn}"]
+    assert dbm["denoised_disagreement"] == dbm[f"denoised_disagreement_{drawn}"]
+    # the nearest-neighbour judge of C72: calibrated on the held-out digits themselves
+    nov = m["novelty"]
+    assert nov["n_judged"] == min(s["samples"]["n_fantasy"], m["n_val"])
+    assert nov["threshold_pixels"] >= nov["median_distance_held_out"]
+    assert m["c72"]["min_accepted_reconstruction_minus_fantasy"] == min(
+        r["accepted_reconstructions"] - r["accepted_fantasy"] for r in m["models"].values())
+    # the AIS table: our models, then the literature's rows as configured
+    table = m["likelihood_table"]
+    assert [r["model"] for r in table[:len(names)]] == names and all(r["source"] == "this run" for r in table[:len(names)])
+    assert [r["log_likelihood"] for r in table[len(names):]] == [r["log_likelihood"] for r in s["literature"]]
+    assert table[0]["log_likelihood"] == m["models"][names[0]]["ais"]["ll_val"]["mean"]
     assert [row["model"] for row in m["table"]] == names
     assert m["table"][0]["log_likelihood_val"] == m["models"][names[0]]["ais"]["ll_val"]["mean"]
     flip, pixels = s["samples"]["flip"], m["n_val"] * SIDE * SIDE

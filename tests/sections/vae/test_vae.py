@@ -39,6 +39,34 @@ def test_negative_elbo_is_bce_sum_plus_kl():
     assert torch.isclose(vae.elbo_loss(model)((out, mu, logvar), x), want.mean())
 
 
+def test_bounded_log_variance_never_exceeds_the_bound_and_leaves_small_values_alone():
+    torch.manual_seed(2)
+    free = build_vae(6, [5], 2, prior_std=0.2, seed=3).double()
+    torch.manual_seed(2)
+    bounded = build_vae(6, [5], 2, prior_std=0.2, seed=3, max_posterior_std=0.2).double()
+    for a, b in zip(free.parameters(), bounded.parameters()):  # the same weights: only the output differs
+        assert torch.equal(a, b)
+    with torch.no_grad():
+        for m in (free, bounded):
+            m.encoder.head.bias[2:] += torch.tensor([-30.0, 30.0], dtype=torch.float64)
+    x = torch.rand(50, 6, dtype=torch.float64)
+    mu_f, lv_f = free.encoder(x)
+    mu_b, lv_b = bounded.encoder(x)
+    bound = 2 * math.log(0.2)
+    assert torch.equal(mu_f, mu_b)
+    assert bool((lv_b < bound).all())  # sigma never above the prior's 0.2
+    torch.testing.assert_close(lv_b[:, 0], lv_f[:, 0])  # far below the bound: unchanged (to ~1e-11)
+    torch.testing.assert_close(lv_b[:, 1], torch.full_like(lv_b[:, 1], bound))  # far above: at the bound
+
+
+def test_build_from_params_passes_the_bound():
+    params = {"training": {"seed": 1}, "hidden": [4], "latent": 2, "activation": "relu", "prior_std": 0.2,
+              "noise_seed": 2}
+    assert vae.build_from_params(5, params).encoder.max_logvar is None
+    bounded = vae.build_from_params(5, {**params, "max_posterior_std": 0.2})
+    assert bounded.encoder.max_logvar == pytest.approx(2 * math.log(0.2))
+
+
 def test_reparametrisation_noise_is_seeded():
     torch.manual_seed(0)
     model = build_vae(4, [3], 2, seed=5)

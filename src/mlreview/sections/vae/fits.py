@@ -291,7 +291,8 @@ def honest_split(n: int, train_fraction: float, seed: int) -> tuple[np.ndarray, 
 # --------------------------------------------------------------------------------------------
 
 def build_from_params(n_inputs: int, params: Mapping, likelihood: str = "bernoulli"):
-    """The configured VAE (weights drawn under ``training.seed``; noise seeded by ``noise_seed``)."""
+    """The configured VAE (weights drawn under ``training.seed``; noise seeded by ``noise_seed``;
+    the encoder's standard deviations bounded by ``max_posterior_std`` when the params give it)."""
     import torch
 
     from mlreview.nn.vae import build_vae
@@ -299,7 +300,9 @@ def build_from_params(n_inputs: int, params: Mapping, likelihood: str = "bernoul
     torch.manual_seed(int(params["training"]["seed"]))
     return build_vae(n_inputs, params["hidden"], int(params["latent"]), likelihood=likelihood,
                      activation_name=params["activation"], prior_std=float(params["prior_std"]),
-                     seed=int(params["noise_seed"]))
+                     seed=int(params["noise_seed"]),
+                     max_posterior_std=None if params.get("max_posterior_std") is None
+                     else float(params["max_posterior_std"]))
 
 
 def fit_vae(model, X_train, X_held_out, params: Mapping, name: str) -> list[dict]:
