@@ -103,12 +103,17 @@ class IsingCNN(nn.Module):
     relu(max(a, b))), so outputs and gradients are identical, and pooling first saves the ReLU
     on the four times larger map.
 
-    The feature maps are kept channels-last (NHWC): CPU max pooling and batch norm, most of the
-    time of a step, are several times faster on them than on NCHW maps (Fig 45's 50-filter fit:
-    see benchmarks/README.md). Only the memory layout changes; the parameters, their shapes, the
-    seeded initialisation and the order of the flattened features are those of the NCHW model,
-    and outputs agree to float32 rounding (the summation order of batch norm's statistics differs).
+    From ``CHANNELS_LAST_DEPTH`` filters on, the feature maps are kept channels-last (NHWC): CPU
+    max pooling and batch norm, most of the time of a step, are up to several times faster on
+    them than on NCHW maps (20 filters: 2.3 times per training step; see benchmarks/README.md),
+    while with one to a few filters NCHW is as fast or faster (1 filter: 4 against 8 ms). Only
+    the memory layout changes, a speed choice: the parameters, their shapes, the seeded
+    initialisation and the order of the flattened features are those of the NCHW model, and
+    outputs agree to float32 rounding (batch norm sums its statistics in another order).
     """
+
+    #: the number of filters from which the maps are channels-last (measured crossover: 5-10)
+    CHANNELS_LAST_DEPTH = 8
 
     def __init__(self, lattice: int, depth: int, kernel: int = 2, padding: int = 1, pool: int = 2,
                  n_classes: int = 2):
@@ -121,11 +126,13 @@ class IsingCNN(nn.Module):
         side = (self.lattice - int(kernel) + 2 * int(padding)) + 1
         self.n_features = int(depth) * (side // int(pool)) ** 2
         self.out = nn.Linear(self.n_features, int(n_classes))
+        self.memory_format = (torch.channels_last if int(depth) >= self.CHANNELS_LAST_DEPTH
+                              else torch.contiguous_format)
         # after every parameter is drawn, so the seeded initial values are those of an NCHW model
-        self.conv.to(memory_format=torch.channels_last)
+        self.conv.to(memory_format=self.memory_format)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.reshape(-1, 1, self.lattice, self.lattice).contiguous(memory_format=torch.channels_last)
+        x = x.reshape(-1, 1, self.lattice, self.lattice).contiguous(memory_format=self.memory_format)
         x = self.norm(self.relu(self.pool(self.conv(x))))
         return self.out(x.flatten(1))
 

@@ -150,6 +150,23 @@ def test_ising_cnn_shapes_and_pool_before_relu_is_exact():
     assert all(torch.equal(a, b) for a, b in zip(grads_a, grads_b))
 
 
+def test_ising_cnn_memory_layout_is_a_speed_choice_only():
+    # channels-last maps from CHANNELS_LAST_DEPTH filters on: the same parameters (same seed) and
+    # the same outputs as the NCHW model, to float32 rounding
+    x = torch.randint(0, 2, (5, 1600)).float() * 2 - 1
+    assert M.IsingCNN(40, 1).memory_format == torch.contiguous_format
+    assert M.IsingCNN(40, M.IsingCNN.CHANNELS_LAST_DEPTH).memory_format == torch.channels_last
+    for depth in (1, M.IsingCNN.CHANNELS_LAST_DEPTH, 20):
+        torch.manual_seed(0)
+        net = M.IsingCNN(40, depth)
+        torch.manual_seed(0)
+        ref = M.IsingCNN(40, depth)
+        ref.memory_format = torch.contiguous_format
+        ref.conv.to(memory_format=torch.contiguous_format)
+        assert all(torch.equal(a, b) for a, b in zip(net.parameters(), ref.parameters()))
+        torch.testing.assert_close(net(x), ref(x), rtol=1e-4, atol=1e-5)
+
+
 def test_convnet_shapes():
     net = M.ConvNet(28, [10, 20], 5, 2, [100], 0.5, 10, {"kind": "glorot_uniform"})
     assert net(torch.zeros(2, 784)).shape == (2, 10)
