@@ -57,3 +57,15 @@ def test_no_internal_tags_in_the_config_or_the_registry(root):
         text = path.read_text()
         assert not re.search(r"\[(decision|spec|proposed|review|notebook)\b", text), path
         assert "shared/spec" not in text, path
+
+
+def test_a_caption_that_starts_like_a_list_stays_one_paragraph():
+    """'(a) ...' or '1. ...' at the start of a caption would become an enumerated list in the
+    report (and lose its '(a)'); the caption keeps its words."""
+    from docutils.core import publish_parts
+
+    for start in ("(a) panel one; (b) panel two", "1. first", "a) first", "- dash"):
+        fig = {"number": None, "name": "demo", "section": "learning_theory", "title": "Demo", "caption": start}
+        body = publish_parts(native.caption_rst(fig, []), writer_name="html")["body"]
+        assert "<ol" not in body and "<ul" not in body, (start, body)
+        assert start.split()[0] in body, (start, body)

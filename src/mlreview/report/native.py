@@ -76,10 +76,16 @@ def kind(fig: dict) -> str:
     return "Figures of the review" if fig.get("number") is not None else "Project figures"
 
 
+#: the start of a paragraph that reStructuredText would read as a list item ("(a) ...", "1. ...", "- ...")
+LIST_START = re.compile(r"(\(?[0-9a-zA-Z#]{1,3}[.)]|[-+\u2022]) ")
+
+
 def rst_text(text: str) -> str:
-    """Plain text as reStructuredText: one paragraph, markup characters escaped."""
+    """Plain text as reStructuredText: one paragraph, markup characters escaped (and a leading
+    "(a) " or "1. ", which would start an enumerated list, escaped too)."""
     text = " ".join(str(text).split())
-    return re.sub(r"([\\*`|_<>\[\]])", r"\\\1", text)
+    text = re.sub(r"([\\*`|_<>\[\]])", r"\\\1", text)
+    return "\\" + text if LIST_START.match(text) else text
 
 
 def caption_rst(fig: dict, claims: list) -> str:
