@@ -71,6 +71,17 @@ def figure(nrows: int = 1, ncols: int = 1, width: float = PAGE_WIDTH, height: fl
     return fig, axes
 
 
+def legend_entries(axes, last_wins: bool = False) -> tuple[list, list[str]]:
+    """The legend handles and labels of several panels, one entry per label (for one figure-wide
+    legend): the first panel's handle of a label, or the last one's with ``last_wins``."""
+    entries: dict[str, object] = {}
+    for ax in axes:
+        for handle, text in zip(*ax.get_legend_handles_labels()):
+            if last_wins or text not in entries:
+                entries[text] = handle
+    return list(entries.values()), list(entries)
+
+
 def save_figure(fig, pdf: str | os.PathLike, png: str | os.PathLike) -> None:
     """Write ``fig`` as PDF and PNG (atomically) and close it."""
     for path, fmt in ((Path(pdf), "pdf"), (Path(png), "png")):

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
-from mlreview.figures.style import PAGE_WIDTH, figure, image_rows, save_figure
+from mlreview.figures.style import (
+    PAGE_WIDTH,
+    figure,
+    image_rows,
+    legend_entries,
+    save_figure,
+)
 from mlreview.io import as_list, load_npz
 from mlreview.steps import step
 
@@ -67,12 +73,7 @@ def ising_dbm_observables_plot(params: Mapping, *, summary: Path, pdf: Path, png
         ax_e.set_yticks([])
     axes[0, 0].set_ylabel("density")
     axes[1, 0].set_ylabel("density")
-    handles, labels = [], []
-    for ax in (axes[0, 0], axes[1, 0]):
-        for h, lab in zip(*ax.get_legend_handles_labels()):
-            if lab not in labels:
-                handles.append(h)
-                labels.append(lab)
+    handles, labels = legend_entries((axes[0, 0], axes[1, 0]))
     fig.legend(handles, labels, loc="lower center", ncol=len(labels), bbox_to_anchor=(0.5, -0.04))
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     save_figure(fig, pdf, png)
@@ -131,12 +132,7 @@ def ising_dbm_training_plot(params: Mapping, *, data, pdf: Path, png: Path) -> N
                 ax.axvline(n_pre + 0.5, color="k", ls=":", lw=0.8)
         axes[0, j].set_title(f"T = {T:.2f}")
         axes[2, j].set_xlabel(f"epoch (pretraining 1-{n_pre}, then joint)")
-    handles, labels = [], []
-    for ax in (axes[0, 0], axes[2, 0]):
-        for h, lab in zip(*ax.get_legend_handles_labels()):
-            if lab not in labels:
-                handles.append(h)
-                labels.append(lab)
+    handles, labels = legend_entries((axes[0, 0], axes[2, 0]))
     fig.legend(handles, labels, loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.05))
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     save_figure(fig, pdf, png)

@@ -110,16 +110,13 @@ def polynomial_plot(params: dict, *, data: Path, pdf: Path, png: Path) -> None:
             ax.set_title(f"f(x) = {label}\n{what}: N = {n}, σ = {sigma:g}")
     fig.tight_layout()
     # One legend for the whole figure, above the panels (entries de-duplicated across panels).
-    entries: dict[str, object] = {}
-    for ax in axes.flat:
-        for handle, text in zip(*ax.get_legend_handles_labels()):
-            entries[text] = handle  # the last panel's handle wins (opaque test markers)
+    handles, labels = style.legend_entries(axes.flat, last_wins=True)  # the last panel's (opaque test markers)
     fig.legend(
-        list(entries.values()),
-        list(entries),
+        handles,
+        labels,
         loc="lower center",
         bbox_to_anchor=(0.5, 1.0),
-        ncol=len(entries),
+        ncol=len(labels),
         handlelength=1.5,
         markerscale=1.5,
     )
