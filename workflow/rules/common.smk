@@ -134,6 +134,7 @@ def figure_stem(fig):
     )
 
 
+@functools.cache
 def figure_entry(stem):
     """The registry entry of the figure with file stem `stem` (fig07, ising_validation)."""
     figures, _ = registry()
