@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats as _st
 
 
 def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -20,6 +19,8 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
         raise ValueError("n must be positive to compute a confidence interval")
     if not 0 <= successes <= n:
         raise ValueError(f"successes={successes} must lie between 0 and n={n}")
+    from scipy import stats as _st  # imported here: scipy.stats costs about a second at start-up
+
     ci = _st.binomtest(int(successes), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
     return float(ci.low), float(ci.high)
 

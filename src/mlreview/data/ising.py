@@ -18,8 +18,7 @@ import numpy as np
 from mlreview.data.splits import split_indices
 from mlreview.io import Contract, as_list, load_npz, save_npz
 from mlreview.ising.chain1d import CHAINS
-from mlreview.ising.exact import critical_temperature
-from mlreview.ising.sampling import unpack_states
+from mlreview.ising.packing import unpack_states
 from mlreview.steps import step
 
 #: Phase sets, in the order of the integer codes stored in ``phase``.
@@ -52,6 +51,8 @@ def ising2d_assemble(params: Mapping, *, temperatures, dataset: Path) -> dict:
         raise ValueError(f"temperatures {temps.tolist()} do not match the config {expected.tolist()}")
     counts = [len(d["packed"]) for d in parts]
     row_t = np.repeat(temps, counts).astype(np.float32)
+    from mlreview.ising.exact import critical_temperature  # scipy.special: only the assembling step needs it
+
     tc = critical_temperature(float(params["J"]))
     label = (row_t < tc).astype(np.int8)
     phase = phase_of(row_t, params["critical_range"])

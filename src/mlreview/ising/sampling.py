@@ -34,6 +34,7 @@ import numpy as np
 from mlreview.io import Contract
 from mlreview.ising import kernels
 from mlreview.ising.autocorr import integrated_time
+from mlreview.ising.packing import pack_states, unpack_states  # noqa: F401 (unpack_states: re-exported)
 from mlreview.steps import step
 
 log = logging.getLogger(__name__)
@@ -242,18 +243,3 @@ TEMPERATURE_FILE = Contract(
           "series_m": ("chains", "s"), "temperature": (), "lattice": ()},
     relations=("row_bytes == (lattice * lattice + 7) // 8",),
 )
-
-
-def pack_states(states: np.ndarray) -> np.ndarray:
-    """(n, N) +-1 spins -> (n, ceil(N/8)) uint8 bits (1 = up)."""
-    return np.packbits(np.asarray(states) > 0, axis=1)
-
-
-def unpack_states(packed: np.ndarray, n_spins: int, encoding: str = "pm1") -> np.ndarray:
-    """Inverse of :func:`pack_states`: int8 spins as +-1 (``pm1``) or 0/1 (``01``)."""
-    bits = np.unpackbits(np.asarray(packed, np.uint8), axis=1, count=n_spins).astype(np.int8)
-    if encoding == "01":
-        return bits
-    if encoding == "pm1":
-        return 2 * bits - 1
-    raise ValueError(f"encoding must be 'pm1' or '01', got {encoding!r}")
