@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numba
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize, special
 
 from mlreview.errors import MlreviewError
 from mlreview.io import save_npz
@@ -133,13 +133,13 @@ def gaussian_average(values: np.ndarray) -> float:
 
 def energetic(R: float) -> float:
     """G_E(R) = 2 int Dt H(-a t) ln H(-a t), a = sqrt(R / (1 - R))."""
-    log_h = stats.norm.logsf(-np.sqrt(R / (1 - R)) * _NODES)
+    log_h = special.log_ndtr(np.sqrt(R / (1 - R)) * _NODES)
     return 2 * gaussian_average(np.exp(log_h) * log_h)
 
 
 def energetic_slope(R: float) -> float:
     """dG_E/dR = int Dt exp(-R t^2 / 2) / H(sqrt(R) t) / (2 pi sqrt(1 - R))."""
-    values = np.exp(-R * _NODES**2 / 2 - stats.norm.logsf(np.sqrt(R) * _NODES))
+    values = np.exp(-R * _NODES**2 / 2 - special.log_ndtr(-np.sqrt(R) * _NODES))
     return gaussian_average(values) / (2 * np.pi * np.sqrt(1 - R))
 
 

@@ -36,19 +36,21 @@ one is not either and is not solved again. Each alpha still sees ``replicates`` 
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import numba
 import numpy as np
-from scipy import integrate, optimize, stats
+from scipy import optimize, special
 
 from mlreview.errors import MlreviewError
 from mlreview.io import save_npz
 from mlreview.steps import step
 
 PATTERN_KINDS = ("gaussian", "binary")
+SQRT_2PI = math.sqrt(2 * math.pi)
 
 
 # --- exact results ----------------------------------------------------------------------------
@@ -60,7 +62,20 @@ def cover_fraction(P, N) -> np.ndarray:
     N = np.asarray(N)
     if np.any(P < 1) or np.any(N < 1):
         raise ValueError("P and N must be positive")
-    return stats.binom.cdf(N - 1, P - 1, 0.5)
+    k, n = np.broadcast_arrays(N - 1, P - 1)
+    # the binomial CDF (what scipy.stats.binom.cdf evaluates); bdtr is nan for k > n, where it is 1
+    return np.where(k >= n, 1.0, special.bdtr(np.minimum(k, n), n, 0.5))
+
+
+def cover_curve(N: int, alpha_low: float, alpha_high: float) -> tuple[np.ndarray, np.ndarray]:
+    """(alpha, Cover's fraction) at every integer P from alpha_low N to alpha_high N (the figure's lines)."""
+    P = np.arange(max(1, int(alpha_low * N)), int(np.ceil(alpha_high * N)) + 1)
+    return P / N, cover_fraction(P, N)
+
+
+def gaussian_pdf(t):
+    """The standard normal density phi(t) (numpy; scipy.stats is not imported for it)."""
+    return np.exp(-0.5 * np.square(t)) / np.sqrt(2 * np.pi)
 
 
 def cover_count(P: int, N: int) -> int:
@@ -71,15 +86,18 @@ def cover_count(P: int, N: int) -> int:
 
 
 def gardner_inverse_capacity(kappa: float) -> float:
-    """1/alpha_c(kappa) = integral_{-kappa}^inf Dt (t + kappa)^2 (scipy.integrate.quad)."""
-    value, _ = integrate.quad(lambda t: stats.norm.pdf(t) * (t + kappa) ** 2, -kappa, np.inf)
+    """1/alpha_c(kappa) = integral_{-kappa}^inf Dt (t + kappa)^2 (scipy.integrate.quad; the check of the
+    closed form)."""
+    from scipy import integrate
+
+    value, _ = integrate.quad(lambda t: math.exp(-0.5 * t * t) / SQRT_2PI * (t + kappa) ** 2, -kappa, np.inf)
     return float(value)
 
 
 def gardner_inverse_capacity_closed(kappa) -> np.ndarray:
-    """The same integral in closed form, (1 + kappa^2) Phi(kappa) + kappa phi(kappa) (for tests)."""
+    """The same integral in closed form, (1 + kappa^2) Phi(kappa) + kappa phi(kappa)."""
     kappa = np.asarray(kappa, float)
-    return (1 + kappa**2) * stats.norm.cdf(kappa) + kappa * stats.norm.pdf(kappa)
+    return (1 + kappa**2) * special.ndtr(kappa) + kappa * gaussian_pdf(kappa)
 
 
 def gardner_kappa(alpha: float, bracket: tuple[float, float] = (-3.0, 10.0)) -> float:
@@ -147,10 +165,21 @@ def lp_separable(A: np.ndarray, tol: float) -> bool:
     return bool(-res.fun > tol)
 
 
-@numba.njit(cache=True)
 def perceptron_train(A, max_epochs):
     """Rosenblatt's perceptron through the origin on the rows ``A`` = y_mu x_mu, from w = 0, patterns
-    in order: w += a_mu whenever a_mu.w <= 0. Returns (w, epochs, converged)."""
+    in order: w += a_mu whenever a_mu.w <= 0. Returns (w, epochs, converged). Compiled by numba on
+    first use (numba is imported only by the steps that train a perceptron)."""
+    return _compiled_perceptron()(np.ascontiguousarray(A, dtype=np.float64), int(max_epochs))
+
+
+@functools.cache
+def _compiled_perceptron():
+    import numba
+
+    return numba.njit(cache=True)(_perceptron_loop)
+
+
+def _perceptron_loop(A, max_epochs):
     P, N = A.shape
     w = np.zeros(N)
     for epoch in range(max_epochs):
@@ -317,7 +346,9 @@ def perceptron_capacity_fit(params: Mapping, *, data: Path) -> dict:
     metrics["gardner"] = gardner
     curve_kappa = np.linspace(0.0, 3.0, 121)
     arrays["theory_kappa"] = curve_kappa
-    arrays["theory_alpha"] = 1.0 / np.array([gardner_inverse_capacity(k) for k in curve_kappa])  # quadrature
+    arrays["theory_alpha"] = 1.0 / gardner_inverse_capacity_closed(curve_kappa)  # gardner_kappa checks it
+    for N in sizes:
+        arrays[f"N{N}_cover_curve_alpha"], arrays[f"N{N}_cover_curve"] = cover_curve(N, alphas.min(), alphas.max())
     arrays["kinds"] = np.array(kinds)
     save_npz(data, **arrays)
     return metrics

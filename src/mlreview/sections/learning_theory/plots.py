@@ -205,8 +205,6 @@ def double_descent_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) ->
 def perceptron_capacity_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) -> None:
     """Figure ``perceptron_capacity``: (a) P(separable) with Cover's count, (b) kappa_max with Gardner's
     curve. params: ``height``."""
-    from scipy import stats
-
     d = load_npz(data)
     kinds = [str(k) for k in d["kinds"]]
     sizes = [int(n) for n in d["sizes"]]
@@ -214,8 +212,7 @@ def perceptron_capacity_plot(params: Mapping, *, data: Path, pdf: Path, png: Pat
     markers = {"gaussian": "o", "binary": "s"}
     for i, N in enumerate(sizes):
         color = CYCLE[i % len(CYCLE)]
-        P = np.arange(max(1, int(d["alphas"].min() * N)), int(np.ceil(d["alphas"].max() * N)) + 1)
-        axes[0].plot(P / N, stats.binom.cdf(N - 1, P - 1, 0.5), color=color, lw=1.0)
+        axes[0].plot(d[f"N{N}_cover_curve_alpha"], d[f"N{N}_cover_curve"], color=color, lw=1.0)
         for kind in kinds:
             key = f"{kind}_N{N}"
             alpha = d[f"{key}_P"] / N

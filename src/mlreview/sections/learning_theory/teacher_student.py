@@ -38,14 +38,14 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize, special
 
 from mlreview.errors import MlreviewError
 from mlreview.io import save_npz
 from mlreview.stats import mean_and_se
 from mlreview.steps import step
 
-from .perceptron import max_stability, perceptron_train
+from .perceptron import gaussian_pdf, max_stability, perceptron_train
 
 STUDENTS = ("hebb", "perceptron", "logistic", "max_margin")
 
@@ -82,13 +82,13 @@ def _truncated(f, kappa: float) -> float:
 def _I1(R: float, kappa: float) -> float:
     """int_{t<kappa} Dt H(-R t / sqrt(1-R^2)) (kappa - t)^2."""
     s = np.sqrt(1 - R * R)
-    return _truncated(lambda t: stats.norm.pdf(t) * stats.norm.cdf(R * t / s) * (kappa - t) ** 2, kappa)
+    return _truncated(lambda t: gaussian_pdf(t) * special.ndtr(R * t / s) * (kappa - t) ** 2, kappa)
 
 
 def _I2(R: float, kappa: float) -> float:
     """int_{t<kappa} Dt (kappa - t)^2 t G(R t / sqrt(1-R^2))."""
     s = np.sqrt(1 - R * R)
-    return _truncated(lambda t: stats.norm.pdf(t) * (kappa - t) ** 2 * t * stats.norm.pdf(R * t / s), kappa)
+    return _truncated(lambda t: gaussian_pdf(t) * (kappa - t) ** 2 * t * gaussian_pdf(R * t / s), kappa)
 
 
 def max_margin_kappa(R: float) -> float:
