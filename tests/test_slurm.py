@@ -1,11 +1,13 @@
 """The shipped SLURM profile, run for real: a one-node SLURM cluster on this machine
 (tests/slurmcluster.py) builds a slice of the small DAG through profiles/slurm.
 
-The slice: the 16 Ising temperature jobs of the small config and the assembled data set,
-the Fig 21 logistic-regression fit, the Fig 21 figure and the scorecard of Fig 21's claims
-(results/small/scorecards/fig21.csv, which needs only that part of the DAG). The compute
-jobs must each have run as a SLURM job; the figure and the scorecard are local rules of
-the workflow (cheap, they run where Snakemake runs). The outputs must equal those of the
+The slice: Fig 16 and the scorecard of its claims (results/small/scorecards/fig16.csv, which
+needs only that part of the DAG): the 1D Ising chains, the diabetes fit (both submitted at
+once, so that two SLURM jobs run side by side) and the 1D Ising regression that needs the
+chains. The compute jobs must each have run as a SLURM job; the figure and the scorecard are
+local rules of the workflow (cheap, they run where Snakemake runs). (Until 2026-12 the slice was
+Fig 21's: 16 Ising temperature jobs more, about 15 s of Snakemake start-up each inside SLURM,
+for no further evidence.) The outputs must equal those of the
 local run of the whole small DAG (the `small_run` fixture shared with test_workflow.py).
 
 The only changes to the shipped profile are those this cluster needs: its partition, no
@@ -38,10 +40,10 @@ from tests.slurmcluster import SlurmNotInstalled, SlurmUnavailable, one_node_clu
 pytestmark = pytest.mark.slurm
 
 RESULTS = "results/small"
-TARGETS = [f"{RESULTS}/scorecards/fig21.csv", f"{RESULTS}/figures/fig21.png"]
+TARGETS = [f"{RESULTS}/scorecards/fig16.csv", f"{RESULTS}/figures/fig16.png"]
 #: The rules of the slice, and which of them are local rules of the workflow.
-SLURM_RULES = {"ising2d_sample", "ising2d_assemble", "ising_logistic_fit"}
-LOCAL_RULES = {"fig21_plot", "figure_scorecard"}
+SLURM_RULES = {"ising1d_chains", "diabetes_fit", "ising1d_regression"}
+LOCAL_RULES = {"fig16_plot", "figure_scorecard"}
 #: Metrics keys holding wall-clock timings: they differ between any two runs.
 TIMING_KEY = re.compile(r"seconds")
 TIMEOUT = 900
@@ -168,7 +170,7 @@ def test_every_compute_job_ran_as_a_slurm_job(slurm_run, cluster):
     work, out, _ = slurm_run
     jobs = jobs_of(out)
     assert {j["rule"] for j in jobs} == SLURM_RULES | LOCAL_RULES, out[-3000:]
-    assert sum(j["rule"] == "ising2d_sample" for j in jobs) >= 2
+    assert sum(not j["local"] for j in jobs) >= 2
     submitted = submissions_of(out)
     states = subprocess.run([program("squeue"), "--states=all", "-h", "-o", "%i|%T"], env=cluster,
                             capture_output=True, text=True, timeout=30).stdout
@@ -217,17 +219,18 @@ def test_slurm_outputs_equal_the_local_run(slurm_run, small_run):
     work, _, _ = slurm_run
     local, _ = small_run
     produced = sorted((work / RESULTS / "metrics").glob("*.json"))
-    assert {p.stem for p in produced} >= {"ising2d", "fig21", "ising2d_T0.25", "ising2d_T4.00"}
+    assert {p.stem for p in produced} >= {"ising1d", "diabetes", "ising1d_regression"}
     for path in produced:
         ours = json.loads(path.read_text())["metrics"]
         reference = json.loads((local / RESULTS / "metrics" / path.name).read_text())["metrics"]
         assert not _compare(ours, reference), (path.name, _compare(ours, reference)[:10])
-    with np.load(work / RESULTS / "ising/ising2d.npz") as ours, np.load(local / RESULTS / "ising/ising2d.npz") as ref:
+    with np.load(work / RESULTS / "ising/ising1d.npz") as ours, np.load(local / RESULTS / "ising/ising1d.npz") as ref:
         assert sorted(ours.files) == sorted(ref.files)
         for name in ours.files:
             assert np.array_equal(ours[name], ref[name]), name
     # the figure's scorecard holds the same rows as the full scorecard of the local run
-    rows = read_csv(work / RESULTS / "scorecards/fig21.csv")
-    reference = [r for r in read_csv(local / RESULTS / "scorecard.csv") if r["figure"] == "21"]
+    rows = read_csv(work / RESULTS / "scorecards/fig16.csv")
+    reference = [r for r in read_csv(local / RESULTS / "scorecard.csv") if r["figure"] == "16"]
+    assert rows
     assert rows == reference
-    assert (work / RESULTS / "figures/fig21.png").stat().st_size > 1000
+    assert (work / RESULTS / "figures/fig16.png").stat().st_size > 1000
