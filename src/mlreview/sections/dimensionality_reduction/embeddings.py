@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlreview.data.mnist import load_mnist
+from mlreview.data.mnist import load_mnist, scale_images
 from mlreview.io import save_npz, to_jsonable
 from mlreview.sections.dimensionality_reduction.pca import pca_fit
 from mlreview.sections.dimensionality_reduction.tsne import score_view, tsne_embed
@@ -87,10 +87,10 @@ def mnist_subset(n_total: int, n_points: int | None, seed: int) -> np.ndarray:
 @step
 def mnist_embed(params: Mapping, *, npz: Path, data: Path, threads: int = 1) -> dict:
     """Workflow step (Fig 54): PCA-2, PCA-``pca_dims`` + t-SNE (and raw-pixel t-SNE) of MNIST."""
-    mnist = load_mnist(npz, scale=True)
+    mnist = load_mnist(npz)
     images, labels = mnist["x_train"], mnist["y_train"].astype(np.int64)
     rows = mnist_subset(len(images), params["n_points"], int(params["subset_seed"]))
-    X = images[rows].reshape(len(rows), -1).astype(np.float64)
+    X = scale_images(images[rows]).reshape(len(rows), -1).astype(np.float64)
     labels = labels[rows]
     pca = pca_fit(X, int(params["pca_dims"]))
     reduced = pca.transform(X)

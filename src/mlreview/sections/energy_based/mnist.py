@@ -41,7 +41,7 @@ import numpy as np
 import torch
 
 from mlreview import ebm
-from mlreview.data.mnist import load_mnist
+from mlreview.data.mnist import load_mnist, scale_images
 from mlreview.data.splits import split_indices
 from mlreview.digits import fit_digit_classifier, load_classifier
 from mlreview.errors import MlreviewError
@@ -68,11 +68,11 @@ def load_split(npz: Path, params: Mapping) -> tuple[np.ndarray, np.ndarray]:
     """(training, validation) images, flat float32 in {0, 1}: the first ``n_images`` MNIST training
     images (all when null), binarised at ``binarize``, split ``train_fraction`` / rest with
     ``split_seed``."""
-    x = load_mnist(npz, scale=True)["x_train"]
+    x = load_mnist(npz)["x_train"]
     n = len(x) if params.get("n_images") is None else int(params["n_images"])
     if n > len(x):
         raise MlreviewError(f"n_images = {n}, but the MNIST training set has {len(x)} images")
-    X = (x[:n].reshape(n, -1) > float(params["binarize"])).astype(np.float32)
+    X = (scale_images(x[:n]).reshape(n, -1) > float(params["binarize"])).astype(np.float32)
     train, val = split_indices(n, float(params["train_fraction"]), int(params["split_seed"]))
     return X[train], X[val]
 

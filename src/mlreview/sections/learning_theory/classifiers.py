@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlreview.data.mnist import load_mnist
+from mlreview.data.mnist import load_mnist, scale_images
 from mlreview.data.susy import FEATURES, LABEL, count_rows, load_susy, parquet_source
 from mlreview.errors import MlreviewError
 from mlreview.io import save_npz
@@ -199,10 +199,10 @@ def interpolation_mnist_fit(params: Mapping, *, mnist: Path, data: Path) -> dict
     sets are drawn from the first training images), ``test_images`` (the first test images), ``lp_tol``,
     ``seed``.
     """
-    arrays_in = load_mnist(mnist, scale=True)
+    arrays_in = load_mnist(mnist)
     pooling = int(params["pooling"])
     n_pool, n_test = int(params["pool_images"]), int(params["test_images"])
-    x_train, x_test = arrays_in["x_train"][:n_pool], arrays_in["x_test"][:n_test]
+    x_train, x_test = scale_images(arrays_in["x_train"][:n_pool]), scale_images(arrays_in["x_test"][:n_test])
     X_pool = pooled_pixels(x_train.reshape(len(x_train), 28, 28), pooling).astype(np.float64)
     X_test = pooled_pixels(x_test.reshape(len(x_test), 28, 28), pooling).astype(np.float64)
     k = int(params["pca_components"])

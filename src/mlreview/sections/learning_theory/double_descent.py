@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlreview.data.mnist import load_mnist
+from mlreview.data.mnist import load_mnist, scale_images
 from mlreview.errors import MlreviewError
 from mlreview.io import save_npz
 from mlreview.steps import step
@@ -67,15 +67,15 @@ def double_descent_fit(params: Mapping, *, mnist: Path, data: Path) -> dict:
     {low, high, n, near_n}, ``ridge_lambdas``, ``rcond_factor`` (pseudo-inverse cut in units of
     eps n max eig), ``test_block`` (test images per block), ``seed``.
     """
-    arrays = load_mnist(mnist, scale=True)
+    arrays = load_mnist(mnist)
     n, n_test = int(params["n_train"]), int(params["n_test"])
     if n > len(arrays["x_train"]) or n_test > len(arrays["x_test"]):
         raise MlreviewError(f"learning_theory double_descent: n_train = {n} / n_test = {n_test} exceed the MNIST file")
     rng = np.random.default_rng(int(params["seed"]))
     pick = rng.choice(len(arrays["x_train"]), size=n, replace=False)
-    X = arrays["x_train"][pick].reshape(n, -1)
+    X = scale_images(arrays["x_train"][pick]).reshape(n, -1)
     labels = arrays["y_train"][pick].astype(int)
-    X_test = arrays["x_test"][:n_test].reshape(n_test, -1)
+    X_test = scale_images(arrays["x_test"][:n_test]).reshape(n_test, -1)
     labels_test = arrays["y_test"][:n_test].astype(int)
     Y = np.eye(CLASSES)[labels]
     Y_test = np.eye(CLASSES)[labels_test]
