@@ -84,5 +84,5 @@ def test_the_decision_l_overlay_of_the_ising_dbms_is_valid(root, paper_config):
     validate(config, str(root / "workflow/schemas/config.schema.yaml"))
     ising = config["energy_based"]["ising"]
     assert ising["optimizer"] == "adam" and ising["l1"] == 1.0e-4 and not ising["centering"]
-    assert ising["pretrain"] == {"epochs": 10, "lr": 1.0e-3, "schedule": "inverse_epoch"}
+    assert ising["pretrain"] == {"epochs": 10, "lr": 1.0e-3, "schedule": "inverse_epoch", "doubled_weights": False}
     assert ising["fantasy"]["start"] == "random" and config["results"] != paper_config["results"]

@@ -190,6 +190,41 @@ def test_dbm_reconstruct_uses_one_direction_per_pass():
     assert torch.allclose(m.reconstruct(v, probabilities=True), torch.sigmoid(m.bs[0] + g1 @ m.Ws[0].T))
 
 
+def centred_dbm(w1=4.0, w2=1.0, offset=0.5):
+    """A 6-6-2 DBM written in ordinary parameters whose centred form (Centering, offsets ``offset``
+    for every layer) has zero biases: W1 = w1 I copies v into h1, W2 = w2 couples all of h1 to h2, and
+    every bias has absorbed -W mu of its neighbours, as centred training leaves them."""
+    m = ebm.DBM([6, 6, 2], dtype=D)
+    with torch.no_grad():
+        m.Ws[0].copy_(w1 * torch.eye(6, dtype=D))
+        m.Ws[1].copy_(torch.full((6, 2), w2, dtype=D))
+        mu = [torch.full((s,), offset, dtype=D) for s in m.layer_sizes]
+        m.bs[0].copy_(-m.Ws[0] @ mu[1])
+        m.bs[1].copy_(-m.Ws[0].T @ mu[0] - m.Ws[1] @ mu[2])
+        m.bs[2].copy_(-m.Ws[1].T @ mu[1])
+    return m
+
+
+def test_dbm_mean_field_reconstruct_is_p_v_given_the_mean_field_h1():
+    m = random_dbm([5, 4, 3], scale=0.7, seed=2)
+    v = ebm.all_states(5, D)
+    mus = m.mean_field(v, 7)
+    p = m.mean_field_reconstruct(v, 7, probabilities=True)
+    assert torch.allclose(p, torch.sigmoid(m.bs[0] + mus[1] @ m.Ws[0].T))
+    assert torch.equal(m.mean_field_reconstruct(v, 7), (p > 0.5).to(D))
+
+
+def test_mean_field_reconstruct_survives_centred_biases_where_the_one_sided_pass_does_not():
+    # the failure of Figs 66-68: with the centring offsets in the biases, the one-sided pass
+    # (h1 -> h2 from below, then h1 from h2 alone) returns states of one sign; mean field, which
+    # gives h1 both neighbours, returns the data
+    m = centred_dbm()
+    v = ebm.all_states(6, D)[1:-1]  # every state but all-0 and all-1
+    assert torch.equal(m.mean_field_reconstruct(v, 10), v)
+    one_sided = m.reconstruct(v)
+    assert len(one_sided.unique(dim=0)) == 1 and not torch.equal(one_sided, v)
+
+
 # -- AIS --------------------------------------------------------------------------------------------
 
 
@@ -521,3 +556,48 @@ def test_fit_options_take_fit_settings_from_config_sections():
                     "lr": 1e-3, "schedule": "power"}
     assert set(opts) - {"betas"} <= set(ebm.FIT_OPTIONS)
     assert set(inspect.signature(ebm.fit).parameters) >= set(ebm.FIT_OPTIONS) | {"betas"}
+
+
+def test_fit_keep_best_ends_with_the_best_epoch_and_stops_after_patience():
+    data = toy_data()
+    scores = iter([1.0, 3.0, 2.0, 2.5, 9.0, 9.0])  # the monitor of epochs 1, 2, ...
+
+    def train(epochs, **kw):
+        m = ebm.RBM(8, 4, dtype=D).initialize(data, ebm.make_generator(0))
+        hist = ebm.fit(m, data, epochs=epochs, batch_size=20, lr=0.05, seed=1, **kw)
+        return m, hist
+
+    m, hist = train(6, keep_best="score", patience=2, evaluate=lambda model, epoch: {"score": next(scores)})
+    # best at epoch 2; epochs 3 and 4 are no better, so training stops after epoch 4
+    assert [h["epoch"] for h in hist] == [1, 2, 3, 4]
+    assert [h["kept"] for h in hist] == [0.0, 1.0, 0.0, 0.0]
+    two, _ = train(2)
+    assert torch.equal(m.W, two.W) and torch.equal(m.a, two.a) and torch.equal(m.b, two.b)
+    # a model whose monitor does not report the key trains every epoch, unchanged
+    m3, hist3 = train(3, keep_best="score", patience=1, evaluate=lambda model, epoch: {})
+    assert len(hist3) == 3 and "kept" not in hist3[0]
+    assert torch.equal(m3.W, train(3)[0].W)
+
+
+def test_doubled_weight_rbms_scale_their_conditionals_and_refuse_likelihoods():
+    assert ebm.training.doubled_scales(2) == [(2.0, 1.0), (1.0, 2.0)]
+    assert ebm.training.doubled_scales(3) == [(2.0, 1.0), (2.0, 2.0), (1.0, 2.0)]
+    plain = random_rbm(6, 4, seed=7)
+    m = ebm.RBM(6, 4, dtype=D, up_scale=2.0, down_scale=3.0)
+    m.load_state_dict(plain.state_dict())
+    v, h = ebm.all_states(6, D)[::5], ebm.all_states(4, D)
+    assert torch.allclose(m.hidden_mean(v), torch.sigmoid(plain.b + 2.0 * v @ plain.W))
+    assert torch.allclose(m.visible_mean(h), torch.sigmoid(plain.a + 3.0 * h @ plain.W.T))
+    # the pseudo-likelihood flips a site inside the scaled up pass: brute force from the free energy
+    sites = [0, 3]
+    brute = 0.0
+    for i in sites:
+        flip = v.clone()
+        flip[:, i] = 1 - flip[:, i]
+        brute += float(-torch.nn.functional.softplus(m.free_energy(v) - m.free_energy(flip)).mean())
+    assert ebm.pseudo_log_likelihood(m, v, sites) == pytest.approx(brute / len(sites))
+    with pytest.raises(MlreviewError, match="doubled"):
+        ebm.exact_log_z(m)
+    dbm, hists = ebm.pretrain_dbm(toy_data(), [8, 4, 3], seed=2, dtype=D, epochs=2, batch_size=20, lr=0.05,
+                                  doubled_weights=True)
+    assert dbm.layer_sizes == [8, 4, 3] and len(hists) == 2

@@ -87,14 +87,25 @@ class RBM(nn.Module):
 
     Parameters ``W`` (n_visible x n_hidden), ``a`` (visible bias), ``b`` (hidden bias; for Gaussian
     hidden units a zero buffer, not trained).
+
+    ``up_scale`` and ``down_scale`` (Bernoulli, default 1) multiply the weights in the conditionals
+    p(h | v) = sigmoid(b + up_scale v W) and p(v | h) = sigmoid(a + down_scale W h): the doubled-weight
+    RBMs of the layer-wise pretraining of a DBM (Salakhutdinov & Hinton 2009; :func:`pretrain_dbm`),
+    which stand for a layer whose units in the DBM get input from two sides. With a scale other than 1
+    there is no single energy of (v, h): the Gibbs chain, the free energy (of the up pass, F(v) = -a.v -
+    sum softplus(b + up_scale v W)) and the statistics <v h> are those of Salakhutdinov & Hinton's
+    training code, and the likelihood functions refuse such a model.
     """
 
     def __init__(self, n_visible: int, n_hidden: int, hidden: str = "bernoulli", dtype=torch.float32,
-                 device: torch.device | str = "cpu"):
+                 device: torch.device | str = "cpu", up_scale: float = 1.0, down_scale: float = 1.0):
         super().__init__()
         if hidden not in HIDDEN_KINDS:
             raise MlreviewError(f"unknown hidden unit kind {hidden!r}; choose one of {HIDDEN_KINDS}")
+        if hidden != "bernoulli" and (up_scale != 1.0 or down_scale != 1.0):
+            raise MlreviewError("weight scales (doubled-weight pretraining) need Bernoulli hidden units")
         self.hidden = hidden
+        self.up_scale, self.down_scale = float(up_scale), float(down_scale)
         self.n_visible, self.n_hidden = int(n_visible), int(n_hidden)
         kw = {"dtype": dtype, "device": torch.device(device)}
         self.W = nn.Parameter(torch.zeros(self.n_visible, self.n_hidden, **kw), requires_grad=False)
@@ -142,7 +153,8 @@ class RBM(nn.Module):
         return e + 0.5 * (h * h).sum(1)
 
     def hidden_input(self, v: torch.Tensor) -> torch.Tensor:
-        return v @ self.W + self.b
+        x = v @ self.W
+        return (x if self.up_scale == 1.0 else self.up_scale * x) + self.b
 
     def free_energy(self, v: torch.Tensor) -> torch.Tensor:
         """F(v) = -log sum_h exp(-E(v, h)) (an integral for Gaussian hidden units), per row."""
@@ -164,8 +176,9 @@ class RBM(nn.Module):
         return mean + torch.randn(mean.shape, generator=gen, dtype=mean.dtype, device=mean.device)
 
     def visible_mean(self, h: torch.Tensor) -> torch.Tensor:
-        """p(v_i = 1 | h) = sigmoid(a + W h)."""
-        return torch.sigmoid(self.a + h @ self.W.T)
+        """p(v_i = 1 | h) = sigmoid(a + W h) (times ``down_scale``)."""
+        x = h @ self.W.T
+        return torch.sigmoid(self.a + (x if self.down_scale == 1.0 else self.down_scale * x))
 
     def sample_visible(self, h: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         return _bernoulli(self.visible_mean(h), gen)
@@ -395,6 +408,18 @@ class DBM(nn.Module):
             p = torch.sigmoid(self.bs[l] + h @ self.Ws[l].T)
             h = (p > 0.5).to(v.dtype)
         return p if probabilities else h
+
+    @torch.no_grad()
+    def mean_field_reconstruct(self, v: torch.Tensor, n_iter: int = 10, probabilities: bool = False) -> torch.Tensor:
+        """A reconstruction through the mean-field posterior: v -> q(h_1, ..., h_L | v) by :meth:`mean_field`
+        (``n_iter`` sweeps, the fixed point the positive phase of training uses), then the most probable
+        v' given mu_1 (p(v' = 1 | mu_1) > 0.5; with ``probabilities`` p itself). Every hidden layer gets the
+        input of both its neighbours, so the pass means the same in the centred parametrisation (Montavon &
+        Mueller; :class:`~mlreview.ebm.Centering`) as in the ordinary one: the two define one energy up to a
+        constant. The one-sided :meth:`reconstruct` does not: it leaves out a neighbour whose offset term
+        the ordinary biases have absorbed."""
+        p = self.layer_mean(self.mean_field(v, n_iter), 0)  # the visible layer's only neighbour is h1
+        return p if probabilities else (p > 0.5).to(v.dtype)
 
     # -- marginals with half of the layers summed out ---------------------------------------------
     def _log_f_half(self, given: Mapping[int, torch.Tensor], summed: Sequence[int],

@@ -50,6 +50,9 @@ def _all_joint_states(dbm: DBM) -> list[torch.Tensor]:
 
 
 def _as64(model: RBM | DBM) -> RBM | DBM:
+    if isinstance(model, RBM) and (model.up_scale != 1.0 or model.down_scale != 1.0):
+        raise MlreviewError("an RBM with doubled (scaled) weights has no single energy: no likelihood or "
+                            "partition function; build the DBM from it (DBM.from_rbms) first")
     clone = _empty_like(model, torch.float64)
     clone.load_state_dict({k: v.to(torch.float64) for k, v in model.state_dict().items()})
     return clone
@@ -141,7 +144,7 @@ def pseudo_log_likelihood(model: RBM, data, sites: Sequence[int] | None = None) 
     total = 0.0
     for i in sites:
         d = 1.0 - 2.0 * v[:, i]  # +1 where v_i = 0, -1 where v_i = 1
-        x_flip = x + d[:, None] * model.W[i]
+        x_flip = x + d[:, None] * (model.up_scale * model.W[i])
         if model.hidden == "bernoulli":
             hidden = nn.functional.softplus(x).sum(1) - nn.functional.softplus(x_flip).sum(1)
         else:

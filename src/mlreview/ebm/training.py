@@ -26,7 +26,7 @@ METHODS = ("pcd", "cd", "exact")
 FIT_OPTIONS = {"epochs": int, "batch_size": int, "lr": float, "schedule": str, "method": str, "k": int,
                "n_chains": int, "l1": float, "l2": float, "eps": float, "mean_field_iter": int, "optimizer": str,
                "momentum": float, "bias_lr_scale": float, "centering": bool, "centering_rate": float,
-               "flip_moves": bool}
+               "flip_moves": bool, "keep_best": str, "patience": int}
 OPTIMIZERS = ("adam", "sgd")
 
 
@@ -112,6 +112,7 @@ def fit(model: RBM | DBM, data, *, epochs: int, batch_size: int, lr: float,
         l1: float = 0.0, l2: float = 0.0, seed: int = 0, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
         mean_field_iter: int = 10, optimizer: str = "adam", momentum: float = 0.0, bias_lr_scale: float = 1.0,
         centering: bool = False, centering_rate: float = 0.01, flip_moves: bool = False,
+        keep_best: str | None = None, patience: int = 0,
         evaluate: Callable[[RBM | DBM, int], Mapping] | None = None,
         evaluate_chains: Callable[[list[torch.Tensor], int], Mapping] | None = None,
         evaluate_initial: bool = False, name: str = "ebm", progress_every: float = 30.0) -> list[dict]:
@@ -139,6 +140,12 @@ def fit(model: RBM | DBM, data, *, epochs: int, batch_size: int, lr: float,
     minibatches) and whatever ``evaluate(model, epoch)`` returns (also at epoch 0 before training when
     ``evaluate_initial``), and for PCD whatever ``evaluate_chains(chains, epoch)`` returns from the
     persistent chains (a list of the states of every layer; an RBM's are [v]) at the end of the epoch.
+
+    ``keep_best`` (early stopping on a monitor): the name of a number of the history (e.g. a validation
+    pseudo-log-likelihood returned by ``evaluate``) to maximise; when the epochs report it, the model
+    ends with the parameters of the epoch where it was largest (every entry gets ``kept``, 1.0 for
+    that epoch and 0.0 for the others), and with ``patience`` > 0 training stops after that many epochs without a new
+    maximum. Epochs that do not report it (e.g. a model the monitor skips) train as usual.
     """
     if method not in METHODS:
         raise MlreviewError(f"unknown training method {method!r}; choose one of {METHODS}")
@@ -163,6 +170,7 @@ def fit(model: RBM | DBM, data, *, epochs: int, batch_size: int, lr: float,
     opt = _optimizer(optimizer, named, weight_names, lr, betas, eps, momentum, bias_lr_scale)
     centre = Centering(model, X, centering_rate) if centering else None
     history: list[dict] = []
+    best: tuple[float, int, dict] | None = None  # (value, index in history, parameters) for keep_best
     if evaluate is not None and evaluate_initial:
         with torch.no_grad():
             history.append({"epoch": 0, **evaluate(model, 0)})
@@ -218,6 +226,18 @@ def fit(model: RBM | DBM, data, *, epochs: int, batch_size: int, lr: float,
         shown = ", ".join(f"{key} {val:.4g}" for key, val in entry.items()
                           if key != "epoch" and isinstance(val, float))
         log.info("%s: epoch %d/%d: %s", name, epoch, epochs, shown)
+        if keep_best and keep_best in entry:
+            if best is None or entry[keep_best] > best[0]:
+                best = (float(entry[keep_best]), len(history) - 1,
+                        {k: v.detach().clone() for k, v in model.state_dict().items()})
+            elif patience and epoch - history[best[1]]["epoch"] >= int(patience):
+                log.info("%s: no better %s for %d epochs: stopping at epoch %d", name, keep_best, patience, epoch)
+                break
+    if best is not None:
+        model.load_state_dict(best[2])
+        for i, entry in enumerate(history):
+            entry["kept"] = float(i == best[1])
+        log.info("%s: keeping epoch %d (%s %.4g)", name, history[best[1]]["epoch"], keep_best, best[0])
     return history
 
 
@@ -257,6 +277,8 @@ class Centering:
         else:
             self.couplings = [(f"Ws.{l}", f"bs.{l}", f"bs.{l + 1}") for l in range(model.n_layers - 1)]
         self.visible = self.couplings[0][1]
+        # the weights' scales in the conditionals of the lower and the upper layer (doubled-weight RBMs)
+        self.up_scale, self.down_scale = float(getattr(model, "up_scale", 1.0)), float(getattr(model, "down_scale", 1.0))
         self.offsets = {self.visible: data.mean(0)}
         self.rate = float(rate)
 
@@ -280,8 +302,8 @@ class Centering:
         """Move the change of the weights out of the biases, then slide the hidden offsets."""
         for w, lower, upper in self.couplings:
             delta = named[w] - before[w]
-            named[lower].sub_(delta @ self.offsets[upper])
-            named[upper].sub_(delta.T @ self.offsets[lower])
+            named[lower].sub_(self.down_scale * (delta @ self.offsets[upper]))
+            named[upper].sub_(self.up_scale * (delta.T @ self.offsets[lower]))
         for name in self.offsets:
             if name != self.visible:
                 self.offsets[name].mul_(1.0 - self.rate).add_(pos[name], alpha=self.rate)
@@ -295,19 +317,33 @@ def _check_finite(model: nn.Module, name: str, epoch: int, step: int, steps: int
                 f"(learning rate {rate}); lower the learning rate")
 
 
+def doubled_scales(n_rbms: int) -> list[tuple[float, float]]:
+    """(up_scale, down_scale) of each RBM of the doubled-weight pretraining of a DBM with ``n_rbms``
+    hidden layers (Salakhutdinov & Hinton 2009): a layer that in the DBM has neighbours on both sides
+    gets twice the input from its one neighbour in the RBM - the up pass of every RBM but the top
+    one, the down pass of every RBM but the bottom one (for two hidden layers: 2W up in the first,
+    2W down in the second)."""
+    return [(2.0 if l < n_rbms - 1 else 1.0, 2.0 if l > 0 else 1.0) for l in range(int(n_rbms))]
+
+
 def pretrain_dbm(data, layer_sizes: Sequence[int], *, seed: int, dtype=torch.float32,
                  device: torch.device | str = "cpu", evaluate: Callable | None = None,
-                 **fit_kwargs) -> tuple[DBM, list[list[dict]]]:
+                 doubled_weights: bool = False, **fit_kwargs) -> tuple[DBM, list[list[dict]]]:
     """Layer-wise pretraining: RBM 0-1 on the data, then RBM l-(l+1) on the conditional probabilities
     p(h_l | h_{l-1}) of the layer below (propagated from the data), each initialised as in spec Fig 60
     (the visible biases of an upper RBM from the means of its input) and trained by :func:`fit` with
-    ``fit_kwargs``; returns :meth:`DBM.from_rbms` of them and their histories."""
+    ``fit_kwargs``; returns :meth:`DBM.from_rbms` of them and their histories. ``doubled_weights``:
+    the RBMs have the weight scales of :func:`doubled_scales` (Salakhutdinov & Hinton 2009), so that
+    the stacked DBM does not count the input of a middle layer twice; the DBM takes their weights as
+    they are."""
     sizes = [int(s) for s in layer_sizes]
     X = as_tensor(_numpy(data), dtype=dtype, device=device)
     seeds = _seeds(seed, 2 * (len(sizes) - 1))
     rbms, histories = [], []
+    scales = doubled_scales(len(sizes) - 1) if doubled_weights else [(1.0, 1.0)] * (len(sizes) - 1)
     for l in range(len(sizes) - 1):
-        rbm = RBM(sizes[l], sizes[l + 1], "bernoulli", dtype=dtype, device=device)
+        rbm = RBM(sizes[l], sizes[l + 1], "bernoulli", dtype=dtype, device=device,
+                  up_scale=scales[l][0], down_scale=scales[l][1])
         rbm.initialize(X, make_generator(seeds[2 * l], device))
         hist = fit(rbm, X, seed=seeds[2 * l + 1], name=f"pretrain RBM {l}-{l + 1}",
                    evaluate=evaluate, **fit_kwargs)

@@ -122,6 +122,25 @@ def test_fit_step_outputs(fitted):
     assert len(z["m/fantasy"]) == 50 and len(z["energy/reconstruction"]) == 20
     model = ebm.load_model(fitted[0]["model"])
     assert model.layer_sizes == [36, 16, 4]
+    # the drawn reconstructions are the mean-field pass's, most probable v'; both passes' errors are kept
+    assert set(m["reconstruction_mse"]) == {"mean_field", "one_sided"}
+    v = torch.as_tensor(z["data"], dtype=torch.float32)
+    np.testing.assert_array_equal(z["reconstruction"], model.mean_field_reconstruct(v, 5).numpy())
+
+
+def test_early_stopping_and_doubled_weights_in_the_fit_step(ising_file, tmp_path):
+    p = params(pretrain={"epochs": 4, "lr": 1.0e-2, "schedule": "inverse_epoch", "keep_best": "pseudo_ll",
+                         "patience": 1, "doubled_weights": True})
+    paths = {"model": tmp_path / "m.npz", "data": tmp_path / "d.npz", "metrics": tmp_path / "m.json"}
+    m = run_step("ising_dbm_fit", {**p, "temperature": 2.25}, {"dataset": ising_file}, paths)
+    t = m["training"]
+    z = load_npz(paths["data"])
+    pll = z["history/pretrain0_pseudo_ll"]
+    # the first RBM stops one epoch after its best validation pseudo-likelihood and keeps that epoch;
+    # the upper RBM, which the monitor does not see, trains every epoch
+    assert t["pretrain_kept_epoch"][0] == int(np.argmax(pll)) + 1 == int(np.argmax(z["history/pretrain0_kept"])) + 1
+    assert t["pretrain_epochs"][0] in (t["pretrain_kept_epoch"][0] + 1, 4) and t["pretrain_epochs"][1] == 4
+    assert t["monitor"]["pretrain"]["pseudo_ll"] == pytest.approx(float(pll.max()))
 
 
 def test_fit_step_saves_the_per_epoch_monitors(fitted):

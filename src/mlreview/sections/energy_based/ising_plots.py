@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from mlreview.figures.style import (
     PAGE_WIDTH,
@@ -100,7 +101,8 @@ def ising_dbm_training_plot(params: Mapping, *, data, pdf: Path, png: Path) -> N
     """Per temperature (columns): mean |m| (top) and energy per spin (middle) of the persistent chains
     and of fresh fantasy particles at every epoch of the first RBM's pretraining and of the joint
     training, with the Monte Carlo means and the C74 tolerance bands; bottom: the first RBM's
-    pseudo-log-likelihood per spin of the validation states during pretraining."""
+    pseudo-log-likelihood per spin of the validation states during pretraining, with the epoch whose
+    parameters the DBM took (early stopping on it) circled. The dotted line ends the pretraining."""
     files = as_list(data)
     c74 = params["c74"]
     fig, axes = figure(3, len(files), width=PAGE_WIDTH, height=6.2, squeeze=False, sharex="col")
@@ -125,14 +127,20 @@ def ising_dbm_training_plot(params: Mapping, *, data, pdf: Path, png: Path) -> N
                 ax.set_ylabel(label)
         epochs, pll, _ = stage_epochs(z, "pseudo_ll")
         axes[2, j].plot(epochs, pll, color="k", marker=".", label="first RBM, validation states")
+        _, kept, _ = stage_epochs(z, "kept")
+        if len(kept) and kept.max() == 1.0:
+            i = int(np.argmax(kept))
+            axes[2, j].plot(epochs[i], pll[i], "o", ms=9, mfc="none", mec="tab:green", mew=1.5,
+                            label="epoch kept (best pseudo-LL)")
+        axes[2, j].yaxis.set_major_locator(MaxNLocator(5))
         if j == 0:
             axes[2, j].set_ylabel("pseudo-log-likelihood per spin")
         for ax in axes[:, j]:
             if n_pre:
-                ax.axvline(n_pre + 0.5, color="k", ls=":", lw=0.8)
+                ax.axvline(n_pre + 0.5, color="k", ls=":", lw=0.8, label="end of pretraining, then joint")
         axes[0, j].set_title(f"T = {T:.2f}")
-        axes[2, j].set_xlabel(f"epoch (pretraining 1-{n_pre}, then joint)")
-    handles, labels = legend_entries((axes[0, 0], axes[2, 0]))
+        axes[2, j].set_xlabel("epoch")
+    handles, labels = legend_entries((axes[0, 0], *axes[2, :]))
     fig.legend(handles, labels, loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.05))
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     save_figure(fig, pdf, png)
