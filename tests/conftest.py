@@ -64,7 +64,7 @@ def save_tiny_ising(path: Path, blocks: list[np.ndarray], temperatures: list[flo
     """A tiny file in the layout of ising2d.npz: one block of +-1 states (n, lattice**2) per
     temperature, with the labels and phase sets of decision e."""
     from mlreview.io import save_npz
-    from mlreview.ising.sampling import pack_states
+    from mlreview.ising.packing import pack_states
 
     t = np.concatenate([np.full(len(b), T, np.float32) for b, T in zip(blocks, temperatures)])
     phase = np.where(t < 2.0, 0, np.where(t > 2.5, 2, 1)).astype(np.int8)

@@ -13,7 +13,7 @@ import yaml
 from mlreview.cli import run_step
 from mlreview.data import ising as D
 from mlreview.io import load_json, load_npz
-from mlreview.ising import exact, sampling, validation
+from mlreview.ising import exact, packing, sampling, validation
 from mlreview.ising.display import nearest_neighbour_correlation, fig20_select
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,7 +78,7 @@ def test_sample_step_outputs(per_temperature):
         d = load_npz(paths[T])
         assert float(d["temperature"]) == T and int(d["lattice"]) == L
         assert d["packed"].shape == (N_SAMPLES, L * L // 8) and d["packed"].dtype == np.uint8
-        states = sampling.unpack_states(d["packed"], L * L)
+        states = packing.unpack_states(d["packed"], L * L)
         assert np.array_equal(np_energy(states), d["energy"])
         assert np.array_equal(states.mean(1, dtype=float), d["m"])
         met = metrics[T]

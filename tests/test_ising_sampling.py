@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import yaml
 
+from mlreview.ising import packing
 from mlreview.ising import sampling as S
 from mlreview.ising.autocorr import blocking_standard_error
 from mlreview.ising.exact import critical_temperature
@@ -187,19 +188,19 @@ def test_tau_study():
 def test_pack_unpack_round_trip(n_spins):
     rng = np.random.default_rng(n_spins)
     states = rng.choice(np.array([-1, 1], np.int8), size=(7, n_spins))
-    packed = S.pack_states(states)
+    packed = packing.pack_states(states)
     assert packed.dtype == np.uint8 and packed.shape == (7, -(-n_spins // 8))
-    pm1 = S.unpack_states(packed, n_spins)
+    pm1 = packing.unpack_states(packed, n_spins)
     assert pm1.dtype == np.int8 and np.array_equal(pm1, states)
-    assert np.array_equal(S.unpack_states(packed, n_spins, "pm1"), states)
-    zero_one = S.unpack_states(packed, n_spins, "01")
+    assert np.array_equal(packing.unpack_states(packed, n_spins, "pm1"), states)
+    zero_one = packing.unpack_states(packed, n_spins, "01")
     assert zero_one.dtype == np.int8 and np.array_equal(zero_one, (states + 1) // 2)
     # bit layout: numpy.packbits, big-endian within a byte, 1 = up
     assert np.array_equal(packed, np.packbits(states > 0, axis=1))
 
 
 def test_unpack_bad_encoding():
-    packed = S.pack_states(np.ones((2, 16), np.int8))
+    packed = packing.pack_states(np.ones((2, 16), np.int8))
     for bad in ("01 ", "pm", "bool", ""):
         with pytest.raises(ValueError):
-            S.unpack_states(packed, 16, bad)
+            packing.unpack_states(packed, 16, bad)

@@ -34,7 +34,7 @@ import numpy as np
 from mlreview.io import Contract
 from mlreview.ising import kernels
 from mlreview.ising.autocorr import integrated_time
-from mlreview.ising.packing import pack_states, unpack_states  # noqa: F401 (unpack_states: re-exported)
+from mlreview.ising.packing import pack_states
 from mlreview.steps import step
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from mlreview.steps import registry
 from mlreview.cli import run_step
 from mlreview.errors import MlreviewError
 from mlreview.io import load_npz, save_npz
-from mlreview.ising.sampling import pack_states
+from mlreview.ising.packing import pack_states
 from mlreview.sections.dimensionality_reduction import pca as pc
 
 L = 8

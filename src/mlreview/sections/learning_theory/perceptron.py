@@ -75,7 +75,7 @@ def cover_curve(N: int, alpha_low: float, alpha_high: float) -> tuple[np.ndarray
 
 def gaussian_pdf(t):
     """The standard normal density phi(t) (numpy; scipy.stats is not imported for it)."""
-    return np.exp(-0.5 * np.square(t)) / np.sqrt(2 * np.pi)
+    return np.exp(-0.5 * np.square(t)) / SQRT_2PI
 
 
 def cover_count(P: int, N: int) -> int:
