@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -39,12 +38,6 @@ def paper_config() -> dict:
 @pytest.fixture(scope="session")
 def env_with_venv() -> dict:
     """The environment for subprocesses: this interpreter's bin first on PATH."""
-    return venv_env()
-
-
-def venv_env() -> dict:
-    """The environment of :func:`env_with_venv` (also for the background small DAG, started before
-    any fixture exists)."""
     env = dict(os.environ)
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     env.setdefault("MPLBACKEND", "Agg")
@@ -103,77 +96,23 @@ def dag_progress(output: str) -> str:
 SMALL_DAG_TIMEOUT = 1200
 
 
-#: the background run of the small DAG: {"proc", "work", "start", "log"} once started
-_SMALL_DAG: dict = {}
-
-
-def pytest_collection_modifyitems(session, config, items):
-    """Start the small DAG in the background as soon as the collected tests are known to need it: it
-    takes most of the suite's time on two cores, and the tests that do not need it run meanwhile
-    (the suite otherwise keeps one core idle for most of its run)."""
-    if config.option.collectonly or not any(_needs_small_dag(item) for item in items):
-        return
-    _small_dag_tests_last(items)
-    factory = getattr(config, "_tmp_path_factory", None)
-    base = factory.mktemp("project") if factory is not None else Path(tempfile.mkdtemp(prefix="mlreview-small-"))
-    work = copy_project(base / "mlreview")
-    log = work.parent / "small_dag.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(["snakemake", "--cores", "2", "--configfile", "config/small.yaml"], cwd=work,
-                                env=venv_env(), stdout=out, stderr=subprocess.STDOUT, text=True)
-    _SMALL_DAG.update(proc=proc, work=work, start=time.time(), log=log)
-
-
-def _needs_small_dag(item) -> bool:
-    return "small_run" in getattr(item, "fixturenames", ())
-
-
-def _small_dag_tests_last(items: list) -> None:
-    """Reorder in place: the modules without a test that waits for the small DAG first; then the
-    others, those that start with tests not waiting for it (the SLURM cluster run) first, and in each
-    the waiting tests at the module's end. Modules stay contiguous (their module-scoped fixtures are
-    set up once)."""
-    modules: dict = {}
-    for item in items:
-        modules.setdefault(item.nodeid.split("::")[0], []).append(item)
-    free = [m for m in modules.values() if not any(_needs_small_dag(i) for i in m)]
-    waiting = [m for m in modules.values() if any(_needs_small_dag(i) for i in m)]
-    waiting.sort(key=lambda m: _needs_small_dag(m[0]))  # stable: file order otherwise
-    ordered = [i for m in free for i in m]
-    for m in waiting:
-        ordered += [i for i in m if not _needs_small_dag(i)] + [i for i in m if _needs_small_dag(i)]
-    items[:] = ordered
-
-
-def pytest_sessionfinish(session, exitstatus):
-    """A background small DAG still running when the session ends (a failure, ^C) is stopped."""
-    proc = _SMALL_DAG.get("proc")
-    if proc is not None and proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
 @pytest.fixture(scope="session")
-def small_run():
-    """The whole small DAG (`snakemake --cores 2` on config/small.yaml in a copy of the project,
-    started in the background at collection): waits for it; returns (dir, seconds)."""
-    if not _SMALL_DAG:
-        pytest.fail("the small DAG was not started at collection (is the fixture requested indirectly?)")
-    proc, work, log = _SMALL_DAG["proc"], _SMALL_DAG["work"], _SMALL_DAG["log"]
-    left = SMALL_DAG_TIMEOUT - (time.time() - _SMALL_DAG["start"])
+def small_run(env_with_venv, tmp_path_factory):
+    """Copy the project, run `snakemake` on config/small.yaml, return (dir, seconds)."""
+    work = copy_project(tmp_path_factory.mktemp("project") / "mlreview")
+    start = time.perf_counter()
     try:
-        proc.wait(timeout=max(left, 1))
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+        proc = subprocess.run(
+            ["snakemake", "--cores", "2", "--configfile", "config/small.yaml"],
+            cwd=work, env=env_with_venv, capture_output=True, text=True, timeout=SMALL_DAG_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired as err:
+        output = (err.stdout or b"").decode(errors="replace") if isinstance(err.stdout, bytes) else (err.stdout or "")
+        output += (err.stderr or b"").decode(errors="replace") if isinstance(err.stderr, bytes) else (err.stderr or "")
         pytest.fail(f"the small DAG did not finish in {SMALL_DAG_TIMEOUT} s (a loaded machine?): "
-                    f"{dag_progress(log.read_text(errors='replace'))}")
-    output = log.read_text(errors="replace")
-    assert proc.returncode == 0, dag_progress(output) + "\n" + output[-10000:]
-    return work, log.stat().st_mtime - _SMALL_DAG["start"]  # its last output line: when it ended
+                    f"{dag_progress(output)}")
+    assert proc.returncode == 0, dag_progress(proc.stdout + proc.stderr) + "\n" + proc.stdout[-5000:] + proc.stderr[-5000:]
+    return work, time.perf_counter() - start
 
 
 #: the tiny Ising phases file shared by the tests of Figs 21, 33 (lattice, temperatures, states per T)
