@@ -70,6 +70,24 @@ def test_max_stability_against_a_general_solver():
     assert result.kappa == pytest.approx(1 / np.linalg.norm(res.x), rel=1e-6)
 
 
+def test_max_stability_working_set_gives_the_full_solution():
+    """Started from a shorter prefix's support vectors, the working-set solve returns the hard-margin
+    solution of all rows (teacher-labelled rows, P = 8 N), and finds a non-separable set not separable."""
+    rng = np.random.default_rng(11)
+    N = 20
+    X = rng.standard_normal((8 * N, N))
+    A = np.sign(X @ rng.standard_normal(N))[:, None] * X
+    short = pc.max_stability(A[: 2 * N], 1e-9)
+    full = pc.max_stability(A, 1e-9)
+    warm = pc.max_stability(A, 1e-9, start=short.support)
+    assert warm.separable and full.separable
+    np.testing.assert_allclose(warm.w, full.w, rtol=1e-9, atol=1e-12)
+    assert warm.kappa == pytest.approx(full.kappa, rel=1e-10)
+    assert set(warm.support) == set(full.support) and len(full.support) <= N
+    random_labels = rng.choice([-1.0, 1.0], size=(3 * N, 1)) * rng.standard_normal((3 * N, N))
+    assert not pc.max_stability(random_labels, 1e-9, start=np.arange(N)).separable
+
+
 def test_gardner_integral_and_capacity():
     for kappa in (-0.5, 0.0, 0.3, 2.0):
         assert pc.gardner_inverse_capacity(kappa) == pytest.approx(pc.gardner_inverse_capacity_closed(kappa),

@@ -19,19 +19,17 @@ again (logistic regression needs both).
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
-from mlreview.data.mnist import load_mnist, scale_images
-from mlreview.data.susy import FEATURES, LABEL, count_rows, load_susy, parquet_source
 from mlreview.errors import MlreviewError
 from mlreview.io import save_npz
 from mlreview.stats import mean_and_se
 from mlreview.steps import step
 
+from .logistic import logistic_lbfgs
 from .perceptron import lp_separable
 
 #: draws of a training set allowed before giving up on getting both classes
@@ -46,18 +44,6 @@ def ridge_classifier(X: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
     """Ridge regression of the +-1 labels (X already holds the constant column), via the SVD."""
     U, s, Vt = np.linalg.svd(X, full_matrices=False)
     return Vt.T @ (s / (s**2 + lam) * (U.T @ y))
-
-
-def logistic_classifier(X: np.ndarray, y: np.ndarray, C: float, max_iter: int, tol: float) -> dict:
-    """scikit-learn's L-BFGS logistic regression with an unpenalised intercept; (w, b, record)."""
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.linear_model import LogisticRegression
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        model = LogisticRegression(C=C, solver="lbfgs", max_iter=max_iter, tol=tol).fit(X, y)
-    return {"w": model.coef_[0], "b": float(model.intercept_[0]), "iterations": int(model.n_iter_[0]),
-            "capped": any(issubclass(c.category, ConvergenceWarning) for c in caught)}
 
 
 def draw_training_set(rng: np.random.Generator, y_pool: np.ndarray, n: int) -> np.ndarray:
@@ -95,7 +81,7 @@ def classification_curve(rng: np.random.Generator, X_pool: np.ndarray, y_pool: n
             w = ridge_classifier(Xc, y, lam)
             acc["ridge"][i, r] = np.mean(np.sign(Xc_test @ w) == y_test)
             norm["ridge"][i, r] = np.linalg.norm(w)
-            fit = logistic_classifier(X, y, float(lr["C"]), int(lr["max_iter"]), float(lr["tol"]))
+            fit = logistic_lbfgs(X, y, float(lr["C"]), int(lr["max_iter"]), float(lr["tol"]))
             acc["logistic"][i, r] = np.mean(np.sign(X_test @ fit["w"] + fit["b"]) == y_test)
             norm["logistic"][i, r] = np.linalg.norm(fit["w"])
             lr_train[i, r] = np.mean(np.sign(X @ fit["w"] + fit["b"]) == y)
@@ -144,6 +130,8 @@ def interpolation_susy_fit(params: Mapping, *, susy: Path, data: Path) -> dict:
     params: as :func:`classification_curve`, plus ``pool_rows`` (training sets are drawn from the
     first rows), ``test_rows`` (the last rows), ``lp_tol``, ``seed``.
     """
+    from mlreview.data.susy import FEATURES, LABEL, count_rows, load_susy, parquet_source  # (pandas, pyarrow)
+
     total = count_rows(susy)
     pool_rows, test_rows = int(params["pool_rows"]), int(params["test_rows"])
     if pool_rows + test_rows > total:
@@ -199,6 +187,8 @@ def interpolation_mnist_fit(params: Mapping, *, mnist: Path, data: Path) -> dict
     sets are drawn from the first training images), ``test_images`` (the first test images), ``lp_tol``,
     ``seed``.
     """
+    from mlreview.data.mnist import load_mnist, scale_images
+
     arrays_in = load_mnist(mnist)
     pooling = int(params["pooling"])
     n_pool, n_test = int(params["pool_images"]), int(params["test_images"])

@@ -12,8 +12,8 @@ exactly (the two fields are jointly Gaussian with correlation R). Students:
   orthogonal one as sqrt(P N)); eps_g decays only as alpha^(-1/2).
 - The perceptron algorithm (Rosenblatt, from w = 0, cyclic order, until no training error; the
   teacher's labels are always separable).
-- Logistic regression without penalty (scikit-learn, ``C = inf``, L-BFGS): on separable data the
-  likelihood has no maximum, |w| grows until the optimiser's gradient tolerance stops it and its
+- Logistic regression without penalty (scikit-learn's L-BFGS objective with ``C = inf``,
+  :mod:`.logistic`): on separable data the likelihood has no maximum, |w| grows until the optimiser's gradient tolerance stops it and its
   direction drifts towards the maximum-margin one (Soudry et al. 2018).
 - Maximal stability (the hard-margin perceptron through the origin, solved exactly as in
   :mod:`.perceptron`). Its replica-symmetric theory (exact: the problem is convex) follows from
@@ -33,7 +33,6 @@ constants c are fitted at the largest alphas (``fit_alpha_min``).
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -45,6 +44,7 @@ from mlreview.io import save_npz
 from mlreview.stats import mean_and_se
 from mlreview.steps import step
 
+from .logistic import logistic_lbfgs
 from .perceptron import gaussian_pdf, max_stability, perceptron_train
 
 STUDENTS = ("hebb", "perceptron", "logistic", "max_margin")
@@ -137,27 +137,23 @@ def max_margin_curve(alpha_low: float, alpha_high: float, points: int) -> tuple[
 
 # --- the students ------------------------------------------------------------------------------
 
-def train_students(X: np.ndarray, y: np.ndarray, params: Mapping) -> dict[str, dict]:
-    """Every student on the examples (X, y); each returns its weights and a record."""
+def train_students(X: np.ndarray, y: np.ndarray, params: Mapping, support: np.ndarray | None = None
+                   ) -> dict[str, dict]:
+    """Every student on the examples (X, y); each returns its weights and a record. ``support``: the
+    maximal-stability student's support vectors on a shorter prefix of the same examples (its
+    first working set, :func:`.perceptron.max_stability`)."""
     A = y[:, None] * X
     out: dict[str, dict] = {"hebb": {"w": A.sum(axis=0)}}
     w, epochs, converged = perceptron_train(A, int(params["perceptron_max_epochs"]))
     out["perceptron"] = {"w": w, "epochs": int(epochs), "converged": bool(converged)}
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.linear_model import LogisticRegression
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConvergenceWarning)
-        model = LogisticRegression(C=np.inf, fit_intercept=False, solver="lbfgs",
-                                   max_iter=int(params["logistic_max_iter"]), tol=float(params["logistic_tol"]))
-        model.fit(X, y)
-    out["logistic"] = {"w": model.coef_[0].copy(), "iterations": int(model.n_iter_[0]),
-                       "hit_max_iter": any(issubclass(c.category, ConvergenceWarning) for c in caught)}
-    result = max_stability(A, float(params["separable_tol"]))
+    fit = logistic_lbfgs(X, y, np.inf, int(params["logistic_max_iter"]), float(params["logistic_tol"]),
+                         fit_intercept=False)
+    out["logistic"] = {"w": fit["w"], "iterations": fit["iterations"], "not_converged": fit["capped"]}
+    result = max_stability(A, float(params["separable_tol"]), start=support)
     if not result.separable:  # the teacher separates its own labels: only round-off can get here
         raise MlreviewError(f"teacher-student: the maximal-stability solver found P = {len(y)} teacher-labelled "
                             "examples not separable; lower learning_theory.teacher_student.separable_tol")
-    out["max_margin"] = {"w": result.w, "kappa": result.kappa}
+    out["max_margin"] = {"w": result.w, "kappa": result.kappa, "support": result.support}
     return out
 
 
@@ -167,8 +163,9 @@ def hebb_replicates(rng: np.random.Generator, N: int, P_list: np.ndarray, replic
     for r in range(replicates):
         teacher = rng.standard_normal(N)
         X = rng.standard_normal((int(P_list.max()), N))
-        A = np.sign(X @ teacher)[:, None] * X
-        w = np.cumsum(A, axis=0)[P_list - 1]
+        y = np.sign(X @ teacher)
+        bounds = np.concatenate([[0], P_list])  # w at each P: the sums of y x over the segments, accumulated
+        w = np.cumsum([y[a:b] @ X[a:b] for a, b in zip(bounds[:-1], bounds[1:])], axis=0)
         out[r] = generalisation_error(w @ teacher / (np.linalg.norm(w, axis=1) * np.linalg.norm(teacher)))
     return out
 
@@ -211,14 +208,16 @@ def teacher_student_fit(params: Mapping, *, data: Path) -> dict:
         teacher = rng.standard_normal(N)
         X = rng.standard_normal((int(P_list.max()), N))
         y = np.sign(X @ teacher)
+        support = None
         for j, P in enumerate(P_list):
-            trained = train_students(X[:P], y[:P], params)
+            trained = train_students(X[:P], y[:P], params, support)
+            support = trained["max_margin"]["support"]
             for s in STUDENTS:
                 eps[s][r, j] = generalisation_error(overlap(trained[s]["w"], teacher))
             perceptron_epochs[r, j] = trained["perceptron"]["epochs"]
             perceptron_converged[r, j] = trained["perceptron"]["converged"]
             logistic_iter[r, j] = trained["logistic"]["iterations"]
-            logistic_capped[r, j] = trained["logistic"]["hit_max_iter"]
+            logistic_capped[r, j] = trained["logistic"]["not_converged"]
             logistic_norm[r, j] = np.linalg.norm(trained["logistic"]["w"])
             kappa[r, j] = trained["max_margin"]["kappa"]
     hebb_eps = hebb_replicates(rng, N, P_list, int(params["hebb_replicates"]))
