@@ -82,6 +82,9 @@ def test_command_line_runs_a_step(tmp_path, env_with_venv, root):
     bad = subprocess.run([sys.executable, "-m", "mlreview", "no-such-step"], capture_output=True, text=True,
                          env=env_with_venv)
     assert bad.returncode == 2 and "unknown step" in bad.stderr
+    style = subprocess.run([sys.executable, "-m", "mlreview", "fig12_plot", "--figure-style", "{3}"],
+                           capture_output=True, text=True, env=env_with_venv)
+    assert style.returncode == 2 and "--figure-style is not valid JSON" in style.stderr
 
 
 def test_list_describes_every_step_without_importing_it():

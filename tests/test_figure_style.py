@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import matplotlib.image as mpimg
+import pytest
 import numpy as np
 
 from mlreview.figures.style import PNG_DPI, figure, save_figure
@@ -43,3 +44,27 @@ def test_save_figure_lays_out_once_per_file(tmp_path, monkeypatch):
     monkeypatch.setattr(type(fig), "draw", counting_draw)
     save_figure(fig, tmp_path / "f.pdf", tmp_path / "f.png")
     assert len(calls) == 3  # the tight-box pass, the PDF, the PNG (matplotlib alone: two per file)
+
+
+def test_the_config_figure_style_sets_the_pdf_font_type(tmp_path, monkeypatch):
+    from mlreview.figures import style
+
+    monkeypatch.setattr(style, "RC", dict(style.RC))
+    style.configure({"pdf_fonttype": 3})
+    save_figure(_draw(), tmp_path / "type3.pdf", tmp_path / "type3.png")
+    style.configure({"pdf_fonttype": 42})
+    save_figure(_draw(), tmp_path / "type42.pdf", tmp_path / "type42.png")
+    assert b"/Type3" in (tmp_path / "type3.pdf").read_bytes()
+    assert b"/Type3" not in (tmp_path / "type42.pdf").read_bytes()
+    assert b"/FontFile2" in (tmp_path / "type42.pdf").read_bytes()  # the embedded TrueType subset
+
+
+@pytest.mark.parametrize("settings, message", [({"pdf_fonttype": 1}, "pdf_fonttype must be one of"),
+                                               ({"dpi": 300}, "unknown key")])
+def test_a_bad_figure_style_is_a_clear_error(settings, message, monkeypatch):
+    from mlreview.errors import MlreviewError
+    from mlreview.figures import style
+
+    monkeypatch.setattr(style, "RC", dict(style.RC))
+    with pytest.raises(MlreviewError, match=message):
+        style.configure(settings)

@@ -62,13 +62,17 @@ def _load_params(text: str | None) -> dict:
         return {}
     if text.startswith("@"):
         text = Path(text[1:]).read_text()
+    return _load_json(text, "--params")
+
+
+def _load_json(text: str, option: str) -> dict:
     try:
-        params = json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError as err:
-        raise StepError(f"--params is not valid JSON: {err}") from err
-    if not isinstance(params, dict):
-        raise StepError("--params must be a JSON object")
-    return params
+        raise StepError(f"{option} is not valid JSON: {err}") from err
+    if not isinstance(value, dict):
+        raise StepError(f"{option} must be a JSON object")
+    return value
 
 
 def resolve(step: str):
@@ -148,6 +152,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--output", nargs="*", default=[], metavar="NAME=PATH")
     parser.add_argument("--params", default=None, help="JSON object, or @file.json")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--figure-style", default=None, metavar="JSON",
+                        help="the config's figure_style (plot steps), e.g. '{\"pdf_fonttype\": 3}'")
     parser.add_argument("-h", "--help", action="store_true", help="this help, or a step's (STEP --help)")
     parser.add_argument("--version", action="version", version=f"mlreview {__version__}")
     return parser
@@ -264,6 +270,10 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("fontTools", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
+        if args.figure_style is not None:
+            from mlreview.figures.style import configure
+
+            configure(_load_json(args.figure_style, "--figure-style"))
         run_step(
             args.step,
             _load_params(args.params),

@@ -50,7 +50,8 @@ STEP = (
 
 def step_io(wildcards, input, output):
     """`--input NAME=PATH ... --output NAME=PATH ...` of a rule's named files (a name holding a
-    list of files is repeated once per file and reaches the step as a list)."""
+    list of files is repeated once per file and reaches the step as a list), and the config's
+    `figure_style` for a step that writes a PDF."""
 
     def pairs(files):
         return " ".join(
@@ -64,6 +65,8 @@ def step_io(wildcards, input, output):
         parts.append(f"--input {pairs(input)}")
     if len(output):
         parts.append(f"--output {pairs(output)}")
+    if any(str(path).endswith(".pdf") for path in output):  # a plot step: the workflow's figure style
+        parts.append(f"--figure-style {shlex.quote(as_json(config['figure_style']))}")
     return " ".join(parts)
 
 

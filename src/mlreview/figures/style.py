@@ -40,6 +40,30 @@ RC = {
     "svg.hashsalt": "mlreview",
 }
 
+#: The workflow-wide settings of ``figure_style`` in the config (:func:`configure`) and the rcParam
+#: each one sets.
+STYLE_KEYS = {"pdf_fonttype": "pdf.fonttype"}
+PDF_FONTTYPES = (3, 42)
+
+
+def configure(settings) -> None:
+    """Apply the config's ``figure_style`` (passed to every plot step as ``--figure-style``).
+
+    ``pdf_fonttype``: 42 embeds TrueType subsets in the PDFs (text editable in a vector editor, the
+    font type publishers ask for); 3 embeds the glyphs as drawing procedures, which matplotlib writes
+    several times faster (fontTools' subsetting of the DejaVu fonts was most of a plot step's PDF).
+    """
+    from mlreview.errors import MlreviewError
+
+    unknown = sorted(set(settings) - set(STYLE_KEYS))
+    if unknown:
+        raise MlreviewError(f"figure_style: unknown key(s) {unknown}; known: {sorted(STYLE_KEYS)}")
+    fonttype = settings.get("pdf_fonttype", RC["pdf.fonttype"])
+    if fonttype not in PDF_FONTTYPES:
+        raise MlreviewError(f"figure_style.pdf_fonttype must be one of {list(PDF_FONTTYPES)}, got {fonttype!r}")
+    RC.update({STYLE_KEYS[key]: value for key, value in settings.items()})
+
+
 #: Named colours used across figures (the review's choices where it states them).
 COLORS = {
     "degree1": "tab:red",
