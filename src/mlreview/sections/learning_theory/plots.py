@@ -83,6 +83,8 @@ def _ising_panels(top, bottom, d: Mapping) -> None:
     top.set_yscale("log")
     top.set_ylabel("test MSE")
     top.set_title(f"(c) 1D Ising: {L * L:,} pair features")
+    low, high = top.get_ylim()
+    top.set_ylim(low, high * (high / low) ** 0.6)  # room above the peak for the legend
     top.legend(loc="upper left", fontsize=5)
     bottom.plot(d["curve_n"], np.where(d["curve_n"] < p_eff, d["curve_clean"], np.nan), color=CYCLE[0], lw=0.9,
                 ls="--", label="bias $|w^*|^2(1 - n/p)$")
@@ -90,7 +92,7 @@ def _ising_panels(top, bottom, d: Mapping) -> None:
     bottom.set_yscale("log")
     bottom.set_ylabel("test MSE")
     bottom.set_xlabel("training chains $n$")
-    bottom.legend(loc="lower left", fontsize=5)
+    bottom.legend(loc="center right", fontsize=5)  # between the two levels, clear of both
     for ax in (top, bottom):
         ax.axvline(p_eff, color="0.6", ls=":", lw=0.8)
     top.tick_params(labelbottom=False)
@@ -133,6 +135,8 @@ def _norm_panel(ax, susy: Mapping, mnist: Mapping) -> None:
                Line2D([], [], color=CYCLE[0], lw=1, label="logistic"),
                Line2D([], [], color="0.3", marker="o", ls="none", ms=3, label="SUSY"),
                Line2D([], [], color="0.3", marker="^", ls="none", ms=3, label="MNIST")]
+    low, high = ax.get_ylim()
+    ax.set_ylim(low, high * (high / low) ** 0.35)  # room above the curves for the legend
     ax.legend(handles=handles, loc="upper left", fontsize=5.5, ncol=2)
 
 
@@ -176,9 +180,9 @@ def double_descent_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) ->
         color = MEASURED if m == 0 else CYCLE[m]
         axes[0].plot(x, d["test_mse"][m], "o-", ms=2.5, lw=0.9, color=color, label=f"test, {text}")
         axes[0].plot(x, d["train_mse"][m], ":", lw=0.9, color=color, label=f"train, {text}")
-        axes[1].plot(x, d["test_error"][m], "o-", ms=2.5, lw=0.9, color=color, label=f"test, {text}")
+        axes[1].plot(x, d["test_error"][m], "o-", ms=2.5, lw=0.9, color=color)
         axes[1].plot(x, d["train_error"][m], ":", lw=0.9, color=color)
-        axes[2].plot(x, d["norm"][m], "o-", ms=2.5, lw=0.9, color=color, label=text)
+        axes[2].plot(x, d["norm"][m], "o-", ms=2.5, lw=0.9, color=color)
     for ax in axes:
         ax.axvline(1.0, color="0.6", ls=":", lw=0.8)
         ax.set_xscale("log")
@@ -187,15 +191,16 @@ def double_descent_plot(params: Mapping, *, data: Path, pdf: Path, png: Path) ->
     axes[0].set_ylim(*params["mse_ylim"])
     axes[0].set_ylabel("mean squared error (one-hot)")
     axes[0].set_title(f"(a) MSE, $n$ = {int(d['n_train'])}")
-    axes[0].legend(fontsize=5.5, loc="lower left")
     axes[1].set_ylabel("0-1 error")
-    axes[1].set_title("(b) classification error (dotted: train)")
-    axes[1].legend(fontsize=5, loc="center right")
+    axes[1].set_title("(b) classification error")
     axes[2].set_yscale("log")
     axes[2].set_ylabel("$|w|$ (Frobenius)")
     axes[2].set_title("(c) readout norm")
-    axes[2].legend(fontsize=5.5, loc="upper left")
-    fig.tight_layout()
+    # one legend below the panels (inside them it hid the curves): a column per model, test (solid)
+    # above train (dotted)
+    handles, texts = axes[0].get_legend_handles_labels()
+    fig.legend(handles, texts, loc="lower center", ncol=len(texts) // 2, fontsize=7, bbox_to_anchor=(0.5, -0.02))
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
     save_figure(fig, pdf, png)
 
 
@@ -229,7 +234,7 @@ def perceptron_capacity_plot(params: Mapping, *, data: Path, pdf: Path, png: Pat
     axes[0].set_xlabel("$\\alpha = P/N$")
     axes[0].set_ylabel("fraction of separable dichotomies")
     axes[0].set_title("(a) Cover's count (lines); open: $\\pm1$ patterns")
-    axes[0].legend(fontsize=5, ncol=2, loc="lower left")
+    axes[0].legend(fontsize=5, loc="upper right")  # above alpha > 2.5, where every curve is near 0
     axes[1].plot(d["theory_alpha"], d["theory_kappa"], color=THEORY, lw=1.6, label="Gardner (replica theory)")
     axes[1].axvline(2.0, color="0.6", ls=":", lw=0.8)
     axes[1].axhline(0.0, color="0.6", ls=":", lw=0.8)
