@@ -175,3 +175,26 @@ def test_reference_from_a_warm_start_is_the_same_optimum():
     newton = lg.reference_optimum(X, y, 1e-3, {"solver": "newton-cholesky", "tol": 1e-10, "max_iter": 100},
                                   init=(cold["coef"] * 1.01, cold["intercept"]))
     assert newton["converged"] and abs(newton["objective"] - cold["objective"]) < 1e-10
+
+
+def test_a_scan_reuses_its_optima_and_starts_from_the_nearest():
+    """convergence() with a scan's optima: an alpha solved before is reused, a new one starts from the
+    nearest alpha's optimum when that is the better start, and the optimum is the one of a lone solve."""
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((3000, 3)).astype(np.float32)
+    y = (rng.random(3000) < 1 / (1 + np.exp(-(X @ [2.0, -1.0, 0.5])))).astype(np.int8)
+    sets = {"train": (X, y)}
+    params = {"reference_optimum": True, "convergence_tol": 1e-3,
+              "reference": {"solver": "newton-cholesky", "tol": 1e-10, "max_iter": 100}}
+    far = (np.zeros(3), 0.0)  # the zero model (objective log 2): a fit far from every optimum
+    optima: dict = {}
+    first = sl.convergence(sets, 1e-4, *far, params, optima)
+    again = sl.convergence(sets, 1e-4, *far, params, optima)
+    near = sl.convergence(sets, 2e-4, *far, params, optima)
+    alone = sl.convergence(sets, 2e-4, *far, params)
+    assert first["optimum_start"] == "zero" and again["optimum_start"] == "reused" and again["optimum_n_iter"] == 0
+    assert again["objective_optimum"] == first["objective_optimum"]
+    assert near["optimum_start"] == "optimum at alpha 0.0001"
+    assert near["optimum_n_iter"] < alone["optimum_n_iter"]
+    assert near["objective_optimum"] == pytest.approx(alone["objective_optimum"], rel=1e-12)
+    assert sorted(optima) == [1e-4, 2e-4]

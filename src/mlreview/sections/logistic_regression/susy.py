@@ -10,7 +10,8 @@ The model is the review's "TensorFlow" logistic regression: one linear layer tra
 minibatch gradient descent (torch, :mod:`mlreview.nn.training`) on the mean cross-entropy plus
 ``alpha * (1/2) * ||W||^2``, weights and bias starting at zero, the sigmoid applied once.
 Because the objective is convex, its exact optimum (a Newton solver started at the
-fitted weights, :func:`mlreview.logistic.reference_optimum`) tells how far one epoch got: the relative
+fitted weights, or in a scan at the optimum of the nearest alpha solved before:
+:func:`mlreview.logistic.reference_optimum`, :func:`convergence`) tells how far one epoch got: the relative
 objective gap is recorded and a fit whose gap exceeds ``convergence_tol`` is flagged
 ``converged: false``. Fig 23's bottom panel is scikit-learn's SGDClassifier on the same
 objective. ROC curves and AUCs always come from the predicted probabilities
@@ -116,21 +117,39 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=np.float64)))
 
 
-def convergence(sets: Mapping, alpha: float, coef, intercept, params: Mapping) -> dict:
-    """Objective reached vs the exact optimum on the training rows."""
+def convergence(sets: Mapping, alpha: float, coef, intercept, params: Mapping,
+                optima: dict[float, dict] | None = None) -> dict:
+    """Objective reached vs the exact optimum on the training rows.
+
+    ``optima``: reference optima already solved on the same training rows, by alpha (a scan's). The
+    optimum at an alpha solved before is reused; a new one starts from whichever of the fit being
+    checked and the optimum at the nearest alpha solved before (in log alpha) has the lower
+    objective - the optimum does not depend on the start (convex objective), only the number of
+    Newton steps does. The new optimum is added to ``optima``.
+    """
     X, y = sets["train"]
     reached = penalised_log_loss(coef, intercept, X, y, alpha)
     out = {"objective": reached}
     if params["reference_optimum"]:
-        # Started at the solution being checked (a few Newton steps instead of a full solve),
-        # unless it is worse than the zero model (objective log 2): from far out in the saturated
-        # region Newton's method crawls, and a cold start is faster.
-        init = (coef, intercept) if reached < math.log(2.0) else None
-        ref = reference_optimum(X, y, alpha, params["reference"], init=init)
+        optima = {} if optima is None else optima
+        if alpha in optima:
+            ref, start = optima[alpha], "reused"
+        else:
+            # the solution being checked (a few Newton steps instead of a full solve), unless it is
+            # worse than the zero model (objective log 2): from far out in the saturated region
+            # Newton's method crawls, and a cold start is faster
+            init, start, best = (None, "zero", math.log(2.0)) if reached >= math.log(2.0) else \
+                ((coef, intercept), "fit", reached)
+            if optima:
+                near = optima[min(optima, key=lambda a: abs(math.log(a / alpha)))]
+                if penalised_log_loss(near["coef"], near["intercept"], X, y, alpha) < best:
+                    init, start = (near["coef"], near["intercept"]), f"optimum at alpha {near['alpha']:.3g}"
+            ref = optima[alpha] = {**reference_optimum(X, y, alpha, params["reference"], init=init), "alpha": alpha}
         gap = (reached - ref["objective"]) / abs(ref["objective"])
         out.update({"objective_optimum": ref["objective"], "relative_gap": gap,
-                    "optimum_n_iter": ref["n_iter"], "optimum_converged": ref["converged"],
-                    "optimum_warm_start": init is not None,
+                    "optimum_n_iter": ref["n_iter"] if start != "reused" else 0,
+                    "optimum_converged": ref["converged"], "optimum_start": start,
+                    "optimum_warm_start": start != "zero",
                     "converged": bool(gap <= float(params["convergence_tol"]))})
     return out
 
@@ -202,6 +221,7 @@ def susy_logistic_scan(params: Mapping, *, parquet: Path, data: Path, threads: i
     sets, info = load_sets(parquet, params["features"], params)
     arrays: dict[str, np.ndarray] = {"source": np.array(info["source"] or "")}
     metrics: dict = {**info, "n_train": len(sets["train"][1]), "n_test": len(sets["test"][1])}
+    optima: dict[float, dict] = {}  # the reference optimum at each alpha, shared by both panels
     for panel in ("torch", "sgd"):
         alphas = log_grid(params["alphas"][panel])
         keys = lambda_keys(alphas)
@@ -218,7 +238,7 @@ def susy_logistic_scan(params: Mapping, *, parquet: Path, data: Path, threads: i
                 fit_info = {"epochs": int(model.n_iter_), "convergence_warning": bool(caught)}
             seconds = time.perf_counter() - start
             scores, _ = _evaluate(sets, fitted["coef"], fitted["intercept"], params)
-            conv = convergence(sets, alpha, fitted["coef"], fitted["intercept"], params)
+            conv = convergence(sets, alpha, fitted["coef"], fitted["intercept"], params, optima)
             curves.append(scores["test"]["roc"]["rejection"])
             table.append([scores["train"]["auc"], scores["test"]["auc"], scores["test"]["accuracy"]])
             per_alpha[key] = {"alpha": alpha, "train_auc": scores["train"]["auc"], "test_auc": scores["test"]["auc"],
