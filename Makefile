@@ -81,7 +81,7 @@ test-deps:
 	    DEBIAN_FRONTEND=noninteractive $(APT) install $(SLURM_PACKAGES); }; fi
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not paper"
+	$(BIN)/python -m pytest -m "not paper" --durations=25
 
 test-paper: $(STAMP)
 	$(BIN)/python -m pytest -m paper
