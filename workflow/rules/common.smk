@@ -65,7 +65,8 @@ def step_io(wildcards, input, output):
         parts.append(f"--input {pairs(input)}")
     if len(output):
         parts.append(f"--output {pairs(output)}")
-    if any(str(path).endswith(".pdf") for path in output):  # a plot step: the workflow's figure style
+    # a plot step: the workflow's figure style
+    if any(str(path).endswith(".pdf") for path in output):
         parts.append(f"--figure-style {shlex.quote(as_json(config['figure_style']))}")
     return " ".join(parts)
 
