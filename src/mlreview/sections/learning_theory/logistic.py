@@ -50,5 +50,5 @@ def logistic_lbfgs(X: np.ndarray, y: np.ndarray, C: float, max_iter: int, tol: f
     res = optimize.minimize(loss_and_grad, theta0, method="L-BFGS-B", jac=True,
                             options={"maxiter": int(max_iter), "maxls": MAX_LINE_SEARCH, "gtol": float(tol),
                                      "ftol": FTOL})
-    return {"w": res.x[:p].copy(), "b": float(res.x[p]) if fit_intercept else 0.0, "iterations": min(int(res.nit), int(max_iter)),
-            "capped": res.status != 0}
+    return {"w": res.x[:p].copy(), "b": float(res.x[p]) if fit_intercept else 0.0,
+            "iterations": min(int(res.nit), int(max_iter)), "capped": res.status != 0}
