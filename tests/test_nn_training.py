@@ -4,6 +4,8 @@ weights-only L2 penalty, the NaN exit, devices, the history file."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -63,7 +65,18 @@ def test_setup_is_deterministic_without_filling_new_memory():
     # 7-17% of the torch steps' CPU time) off
     T.setup(1, "cpu")
     assert torch.are_deterministic_algorithms_enabled()
+    assert torch.is_deterministic_algorithms_warn_only_enabled()
     assert torch.utils.deterministic.fill_uninitialized_memory is False
+
+
+def test_setup_does_not_import_the_compiler(env_with_venv):
+    """torch.use_deterministic_algorithms imports torch._inductor and torch._dynamo (about 2 CPU-s per
+    torch step); setup sets the same flag without them."""
+    code = ("import sys; from mlreview.nn.training import setup; setup(1, 'cpu'); import torch; "
+            "assert torch.are_deterministic_algorithms_enabled(); "
+            "print(sorted(m for m in ('torch._inductor', 'torch._dynamo') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], env=env_with_venv, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_another_seed_gives_another_run():
