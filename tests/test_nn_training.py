@@ -70,7 +70,7 @@ def test_setup_is_deterministic_without_filling_new_memory():
 
 
 def test_setup_does_not_import_the_compiler(env_with_venv):
-    """torch.use_deterministic_algorithms imports torch._inductor and torch._dynamo (about 2 CPU-s per
+    """torch.use_deterministic_algorithms imports torch._inductor and torch._dynamo (up to 3 CPU-s per
     torch step); setup sets the same flag without them."""
     code = ("import sys; from mlreview.nn.training import setup; setup(1, 'cpu'); import torch; "
             "assert torch.are_deterministic_algorithms_enabled(); "

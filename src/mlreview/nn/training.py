@@ -6,8 +6,8 @@ What it guarantees:
 * **Seeded shuffling** - each epoch visits the training rows in an order drawn from a
   ``torch.Generator`` seeded from the config (``seed``), independent of any other random draw;
 * **determinism on CPU** - :func:`setup` fixes the thread count and switches on torch's
-  deterministic algorithms (``torch.set_deterministic_debug_mode``), so two runs with the same seed give identical weights
-  and metrics (tested);
+  deterministic algorithms (``torch.set_deterministic_debug_mode``), so two runs with the same
+  seed give identical weights and metrics (tested);
 * **per-epoch metrics** - mean training loss, plus whatever the caller's ``evaluate(model)``
   returns (accuracies on named sets, ...), collected in a history (a list of dicts, one per
   epoch) that :func:`save_history` writes as JSON;
@@ -68,7 +68,8 @@ def setup(threads: int = 1, device: str = "cpu", deterministic: bool = True) -> 
     torch.set_num_threads(max(int(threads), 1))
     # The flag of torch.use_deterministic_algorithms(mode, warn_only=True), set without it: that
     # function also sets torch._inductor's config (for torch.compile, which the project does not
-    # use), and importing torch._inductor and torch._dynamo cost about 2 CPU-s in every torch step.
+    # use), and importing torch._inductor and torch._dynamo cost up to 3 CPU-s per torch step (about
+    # 0.8 where torch.optim imports torch._dynamo at its first step anyway).
     torch.set_deterministic_debug_mode("warn" if deterministic else "default")
     # Deterministic mode also fills every new uninitialised tensor (torch.empty, the outputs of
     # convolutions, pooling, matrix products, ...) with NaN, a debugging aid that catches reads of
