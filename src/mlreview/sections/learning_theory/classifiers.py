@@ -29,7 +29,7 @@ from mlreview.io import save_npz
 from mlreview.stats import mean_and_se
 from mlreview.steps import step
 
-from .logistic import logistic_lbfgs
+from mlreview.logistic import logistic_lbfgs
 from .perceptron import lp_separable
 
 #: draws of a training set allowed before giving up on getting both classes

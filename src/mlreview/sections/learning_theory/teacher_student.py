@@ -13,9 +13,9 @@ exactly (the two fields are jointly Gaussian with correlation R). Students:
 - The perceptron algorithm (Rosenblatt, from w = 0, cyclic order, until no training error; the
   teacher's labels are always separable).
 - Logistic regression without penalty (scikit-learn's L-BFGS objective with ``C = inf``,
-  :mod:`.logistic`): on separable data the likelihood has no maximum, |w| grows until the
-  optimiser's gradient tolerance stops it and its direction drifts towards the maximum-margin one
-  (Soudry et al. 2018).
+  :func:`mlreview.logistic.logistic_lbfgs`): on separable data the likelihood has no maximum, |w|
+  grows until the optimiser's gradient tolerance stops it and its direction drifts towards the
+  maximum-margin one (Soudry et al. 2018).
 - Maximal stability (the hard-margin perceptron through the origin, solved exactly as in
   :mod:`.perceptron`). Its replica-symmetric theory (exact: the problem is convex) follows from
   Gardner's volume with a teacher in the limit q -> 1: with I(R, kappa) = int_{t<kappa} Dt
@@ -45,7 +45,7 @@ from mlreview.io import save_npz
 from mlreview.stats import mean_and_se
 from mlreview.steps import step
 
-from .logistic import logistic_lbfgs
+from mlreview.logistic import logistic_lbfgs
 from .perceptron import gaussian_pdf, max_stability, perceptron_train
 
 STUDENTS = ("hebb", "perceptron", "logistic", "max_margin")

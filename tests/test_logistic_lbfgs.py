@@ -1,10 +1,10 @@
-"""The L-BFGS logistic regression of the learning-theory steps against scikit-learn's."""
+"""mlreview.logistic.logistic_lbfgs (the learning-theory steps' logistic regression) against scikit-learn's."""
 
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from mlreview.sections.learning_theory.logistic import logistic_lbfgs
+from mlreview.logistic import logistic_lbfgs
 
 
 def _data(n, p, seed, separable):
