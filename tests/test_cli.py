@@ -126,3 +126,25 @@ def test_version_and_step_help(env_with_venv, root):
 def test_every_step_has_help():
     for name in registry():
         assert cli.help_lines(name)[2].strip(), f"step {name} has no docstring"
+
+
+#: steps that must not import a library they do not use (each a second of start-up per job): every
+#: plot step draws with numpy and matplotlib alone; the energy-based and VAE steps use torch (and
+#: scikit-learn only inside the functions that fit with it); the coin EM uses scipy.special
+LEAN_STEPS = {
+    "plot": ([s for s in registry() if s.endswith("_plot")], ("torch", "sklearn", "scipy", "pandas", "numba")),
+    "torch": (["ebm_mnist_fit", "ebm_mnist_ais", "ebm_mnist_dbm_fit", "ebm_mnist_samples", "rbm_ising_kl",
+               "rbm_likelihood", "vae_mnist_fit", "vae_ising_fit"], ("sklearn", "pandas")),
+    "coins": (["em_coins"], ("sklearn", "torch")),
+}
+
+
+@pytest.mark.parametrize("group", sorted(LEAN_STEPS))
+def test_steps_import_only_what_they_use(group, env_with_venv):
+    steps, forbidden = LEAN_STEPS[group]
+    code = ("import sys\nfrom mlreview.cli import resolve\n"
+            f"for step in {steps!r}:\n    resolve(step)\n"
+            f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(forbidden)!r}))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env_with_venv)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]", f"{group} steps import {proc.stdout.strip()}"

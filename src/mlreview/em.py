@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.special import gammaln, logsumexp, xlog1py, xlogy
-from sklearn.cluster import KMeans
-from sklearn.mixture import GaussianMixture
 
 
 # ---------------------------------------------------------------------------------------------
@@ -143,6 +141,8 @@ def gmm_em(x, weights, means, variances, tol: float, max_iter: int, reg_covar: f
 def kmeans_starts(x, k: int, n_init: int, seed: int, reg_covar: float) -> list[tuple]:
     """``n_init`` starts (weights, means, variances) from the hard assignments of K-means, drawn as
     scikit-learn's ``GaussianMixture(init_params="kmeans", random_state=seed)`` draws them."""
+    from sklearn.cluster import KMeans  # scikit-learn only where it is used (not by the coin EM)
+
     x = np.asarray(x, float)
     random_state = np.random.RandomState(seed)  # one stream for every start, as scikit-learn
     starts = []
@@ -181,6 +181,8 @@ def gmm_fit(x, k: int, n_init: int, tol: float, max_iter: int, reg_covar: float,
 
 def sklearn_gmm(x, k: int, n_init: int, tol: float, max_iter: int, reg_covar: float, seed: int) -> dict:
     """scikit-learn's GaussianMixture on the same data (components sorted by mean)."""
+    from sklearn.mixture import GaussianMixture
+
     model = GaussianMixture(n_components=k, covariance_type="full", n_init=n_init, tol=tol, max_iter=max_iter,
                             reg_covar=reg_covar, random_state=seed).fit(np.asarray(x, float)[:, None])
     order = np.argsort(model.means_[:, 0])
