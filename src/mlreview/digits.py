@@ -94,7 +94,8 @@ def fit_digit_classifier(params: Mapping, *, npz: Path, data: Path) -> dict:
         X_train, X_test = ((X > threshold).astype(dtype) for X in (X_train, X_test))
     mean, scale = np.zeros(X_train.shape[1]), np.ones(X_train.shape[1])
     if params["standardize"]:
-        from sklearn.preprocessing import StandardScaler  # only the fit needs scikit-learn
+        # only the fit needs scikit-learn
+        from sklearn.preprocessing import StandardScaler
 
         scaler = StandardScaler().fit(X_train)
         X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)

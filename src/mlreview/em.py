@@ -15,10 +15,8 @@ keeping the one of largest likelihood. The tests check it against scikit-learn's
 
 from __future__ import annotations
 
-
 import numpy as np
 from scipy.special import gammaln, logsumexp, xlog1py, xlogy
-
 
 # ---------------------------------------------------------------------------------------------
 # Two coins (spec 4.1)
@@ -141,7 +139,8 @@ def gmm_em(x, weights, means, variances, tol: float, max_iter: int, reg_covar: f
 def kmeans_starts(x, k: int, n_init: int, seed: int, reg_covar: float) -> list[tuple]:
     """``n_init`` starts (weights, means, variances) from the hard assignments of K-means, drawn as
     scikit-learn's ``GaussianMixture(init_params="kmeans", random_state=seed)`` draws them."""
-    from sklearn.cluster import KMeans  # scikit-learn only where it is used (not by the coin EM)
+    # scikit-learn only where it is used (not by the coin EM)
+    from sklearn.cluster import KMeans
 
     x = np.asarray(x, float)
     random_state = np.random.RandomState(seed)  # one stream for every start, as scikit-learn

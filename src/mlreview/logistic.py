@@ -21,7 +21,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-
 from typing import TYPE_CHECKING
 
 import numpy as np

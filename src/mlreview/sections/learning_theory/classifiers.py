@@ -26,10 +26,10 @@ import numpy as np
 
 from mlreview.errors import MlreviewError
 from mlreview.io import save_npz
+from mlreview.logistic import logistic_lbfgs
 from mlreview.stats import mean_and_se
 from mlreview.steps import step
 
-from mlreview.logistic import logistic_lbfgs
 from .perceptron import lp_separable
 
 #: draws of a training set allowed before giving up on getting both classes
@@ -130,7 +130,8 @@ def interpolation_susy_fit(params: Mapping, *, susy: Path, data: Path) -> dict:
     params: as :func:`classification_curve`, plus ``pool_rows`` (training sets are drawn from the
     first rows), ``test_rows`` (the last rows), ``lp_tol``, ``seed``.
     """
-    from mlreview.data.susy import FEATURES, LABEL, count_rows, load_susy, parquet_source  # (pandas, pyarrow)
+    # pandas and pyarrow, imported by this step alone
+    from mlreview.data.susy import FEATURES, LABEL, count_rows, load_susy, parquet_source
 
     total = count_rows(susy)
     pool_rows, test_rows = int(params["pool_rows"]), int(params["test_rows"])

@@ -42,10 +42,10 @@ from scipy import optimize, special
 
 from mlreview.errors import MlreviewError
 from mlreview.io import save_npz
+from mlreview.logistic import logistic_lbfgs
 from mlreview.stats import mean_and_se
 from mlreview.steps import step
 
-from mlreview.logistic import logistic_lbfgs
 from .perceptron import gaussian_pdf, max_stability, perceptron_train
 
 STUDENTS = ("hebb", "perceptron", "logistic", "max_margin")
