@@ -170,6 +170,21 @@ def test_predict_and_history_file(tmp_path):
     assert saved["model"] == "tiny" and saved["history"][0]["epoch"] == 1
 
 
+def test_evaluation_batch_size_changes_no_output():
+    """`eval_batch_size` is a speed and memory setting (Fig 45 evaluates in batches of 100): the CNN's
+    outputs in eval mode are bitwise the same at any batch size of more than one row (a single row takes
+    another convolution path: last-bit differences), NCHW and channels-last alike."""
+    from mlreview.nn.models import IsingCNN
+
+    torch.manual_seed(0)
+    X = torch.randint(0, 2, (600, 64)).float() * 2 - 1
+    for depth in (2, IsingCNN.CHANNELS_LAST_DEPTH):
+        model = IsingCNN(8, depth).eval()
+        whole = T.predict(model, X, batch_size=600)
+        for batch in (10, 100, 256):
+            np.testing.assert_array_equal(T.predict(model, X, batch_size=batch), whole)
+
+
 def test_read_only_arrays_are_copied():
     a = np.arange(6, dtype=np.float64)
     a.flags.writeable = False

@@ -23,8 +23,11 @@ HIDDEN_KINDS = ("bernoulli", "gaussian")
 MAX_ENUMERATION_UNITS = 24
 #: visible-mean clipping for the initial visible biases (spec Fig 60 "Initialisation")
 PIXEL_MEAN_CLIP = (0.01, 0.99)
-#: rows per chunk in enumerations
-ENUMERATION_CHUNK = 1 << 14
+#: rows per chunk in enumerations (and in exact likelihoods of data): 2,048 rows of 784 float64 units
+#: are 12.8 MB, below glibc's largest mmap threshold (32 MB), so a chunk's temporaries are reused
+#: from the heap; at 16,384 rows (100 MB) they were mapped and zeroed by the kernel for every chunk,
+#: half of the CPU time of an exact log Z of a 784-16 RBM (1.46 -> 0.72 s; benchmarks/README.md)
+ENUMERATION_CHUNK = 1 << 11
 LOG_2PI = math.log(2.0 * math.pi)
 
 

@@ -126,11 +126,12 @@ def exact_log_likelihood(model: RBM | DBM, data, log_z: float | None = None) -> 
     """Mean log p(v) over the rows of ``data`` (exact; log Z by :func:`exact_log_z` when not given)."""
     m = _as64(model)
     log_z = exact_log_z(m) if log_z is None else float(log_z)
-    v = as_tensor(_numpy(data), torch.float64, m.device)
+    rows = _numpy(data)
     total = 0.0
-    for start in range(0, len(v), ENUMERATION_CHUNK):
-        total += float(_log_unnormalised_visible(m, v[start:start + ENUMERATION_CHUNK]).sum())
-    return total / len(v) - log_z
+    for start in range(0, len(rows), ENUMERATION_CHUNK):  # float64 one chunk at a time
+        v = as_tensor(rows[start:start + ENUMERATION_CHUNK], torch.float64, m.device)
+        total += float(_log_unnormalised_visible(m, v).sum())
+    return total / len(rows) - log_z
 
 
 @torch.no_grad()
