@@ -367,6 +367,24 @@ def test_fit_stops_on_non_finite_parameters():
         ebm.fit(m, data, epochs=1, batch_size=400, lr=0.05, seed=0)
 
 
+def test_the_finiteness_check_tells_an_overflowing_sum_from_a_non_finite_parameter():
+    """The check sums each parameter first: a sum that overflows while every element is finite is no
+    divergence; a NaN or an infinity anywhere is."""
+    from mlreview.ebm.training import _check_finite
+
+    m = ebm.RBM(8, 4, dtype=torch.float32)
+    with torch.no_grad():
+        m.W.fill_(3.0e38)  # finite, but their sum is inf in float32
+    assert not torch.isfinite(m.W.sum())
+    _check_finite(m, "rbm", 1, 0, 1, 0.1)
+    for bad in (float("nan"), float("inf"), float("-inf")):
+        with torch.no_grad():
+            m.W.fill_(0.5)
+            m.W[3, 2] = bad
+        with pytest.raises(TrainingDiverged, match="parameter W became non-finite"):
+            _check_finite(m, "rbm", 1, 0, 1, 0.1)
+
+
 def test_fit_exact_method_follows_the_exact_gradient():
     data = toy_data(n=40)
     m = ebm.RBM(8, 3, dtype=D).initialize(data, ebm.make_generator(0))

