@@ -36,8 +36,9 @@ import numpy as np
 from mlreview.data.ising import load_phase_sets
 from mlreview.grids import lambda_keys, log_grid
 from mlreview.io import save_npz, to_jsonable
-from mlreview.logistic import convergence_warnings, evaluate, fit_logistic, fit_sgd
+from mlreview.logistic import convergence_warnings, fit_logistic, fit_sgd
 from mlreview.progress import Progress
+from mlreview.stats import accuracy_with_ci
 from mlreview.steps import step
 
 #: solver name -> fitting function (lambda, options from params[solver])
@@ -76,10 +77,11 @@ def ising_logistic_fit(params: Mapping, *, dataset: Path, data: Path) -> dict:
             seconds = time.perf_counter() - start
             total += seconds
             n_warn += len(caught)
-            scores = evaluate(model, sets, confidence)
+            predicted = {s: model.predict(X) for s, (X, _) in sets.items()}  # once per set and fit
+            scores = {s: accuracy_with_ci(sets[s][1], predicted[s], confidence) for s in sets}
             for s in SETS:
                 table[s][i] = [scores[s]["accuracy"], scores[s]["ci_low"], scores[s]["ci_high"]]
-            ordered = {s: float(np.mean(model.predict(sets[s][0]) == 1)) for s in SETS}
+            ordered = {s: float(np.mean(predicted[s] == 1)) for s in SETS}
             predicted_ordered[i] = ordered["critical"]
             progress.advance(f"{solver} lambda = {lam:g} in {seconds:.1f} s, test accuracy {scores['test']['accuracy']:.3f}")
             per_lambda[key] = {**scores, "predicted_ordered_fraction": ordered, "n_iter": int(np.max(model.n_iter_)),
