@@ -87,13 +87,21 @@ def convergence_warnings() -> Iterator[list]:
             caught.extend(w for w in record if issubclass(w.category, ConvergenceWarning))
 
 
-def evaluate(model, sets: Mapping[str, tuple], confidence: float = 0.95) -> dict[str, dict]:
-    """Accuracy with its Wilson interval on each named set ``{name: (X, y)}``.
+def predict_sets(model, sets: Mapping[str, tuple]) -> dict[str, np.ndarray]:
+    """The model's predicted labels on each named set ``{name: (X, y)}``.
 
     Binary models predict class 1 when P(1) >= 0.5 (scikit-learn's ``predict``, i.e. the sign of
     the decision function), multi-class models the argmax.
     """
-    return {name: accuracy_with_ci(y, model.predict(X), confidence) for name, (X, y) in sets.items()}
+    return {name: model.predict(X) for name, (X, _) in sets.items()}
+
+
+def evaluate(model, sets: Mapping[str, tuple], confidence: float = 0.95,
+             predictions: Mapping[str, np.ndarray] | None = None) -> dict[str, dict]:
+    """Accuracy with its Wilson interval on each named set ``{name: (X, y)}``, from ``predictions``
+    (:func:`predict_sets`) when the caller has them, else predicted here."""
+    predictions = predict_sets(model, sets) if predictions is None else predictions
+    return {name: accuracy_with_ci(y, predictions[name], confidence) for name, (_, y) in sets.items()}
 
 
 #: rows per block when evaluating the loss (bounds the float64 temporaries; not a data choice)

@@ -141,6 +141,10 @@ def test_evaluate_gives_wilson_intervals():
         assert 0.0 <= s["ci_low"] < s["accuracy"] < s["ci_high"] <= 1.0
         assert s["accuracy"] == pytest.approx(np.mean(model.predict(X[:100] if name == "a" else X[100:])
                                                       == (y[:100] if name == "a" else y[100:])))
+    # the same scores from predictions made once (Fig 21 also counts the states called ordered)
+    sets = {"a": (X[:100], y[:100]), "b": (X[100:], y[100:])}
+    predicted = lg.predict_sets(model, sets)
+    assert lg.evaluate(model, sets, predictions=predicted) == scores
 
 
 def test_convergence_warnings_are_counted():

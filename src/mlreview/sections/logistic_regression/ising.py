@@ -36,9 +36,8 @@ import numpy as np
 from mlreview.data.ising import load_phase_sets
 from mlreview.grids import lambda_keys, log_grid
 from mlreview.io import save_npz, to_jsonable
-from mlreview.logistic import convergence_warnings, fit_logistic, fit_sgd
+from mlreview.logistic import convergence_warnings, evaluate, fit_logistic, fit_sgd, predict_sets
 from mlreview.progress import Progress
-from mlreview.stats import accuracy_with_ci
 from mlreview.steps import step
 
 #: solver name -> fitting function (lambda, options from params[solver])
@@ -77,8 +76,8 @@ def ising_logistic_fit(params: Mapping, *, dataset: Path, data: Path) -> dict:
             seconds = time.perf_counter() - start
             total += seconds
             n_warn += len(caught)
-            predicted = {s: model.predict(X) for s, (X, _) in sets.items()}  # once per set and fit
-            scores = {s: accuracy_with_ci(sets[s][1], predicted[s], confidence) for s in sets}
+            predicted = predict_sets(model, sets)  # once per set and fit: the scores and the ordered share
+            scores = evaluate(model, sets, confidence, predicted)
             for s in SETS:
                 table[s][i] = [scores[s]["accuracy"], scores[s]["ci_low"], scores[s]["ci_high"]]
             ordered = {s: float(np.mean(predicted[s] == 1)) for s in SETS}
