@@ -20,7 +20,7 @@ from snakemake.utils import min_version
 # --software-deployment-method conda, those of workflow/envs/).
 sys.path.insert(0, str(Path(workflow.basedir, "src")))
 
-from mlreview import runlock
+from mlreview import runlock, scheduling
 from mlreview.config_checks import ConfigError, check, validate
 
 min_version("9.19")
@@ -43,6 +43,10 @@ except RuntimeError as err:
     raise WorkflowError(str(err)) from None
 if note:
     print(note, file=sys.stderr)
+
+# Snakemake's scheduler adds a timer that wakes it every second for each job it starts (its CPU grows
+# with the number of jobs run): at most one pending timer (mlreview/scheduling.py).
+scheduling.bound_reevaluations()
 
 
 # The front page of Snakemake's report (`snakemake --report`).
