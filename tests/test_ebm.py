@@ -181,6 +181,25 @@ def test_reconstruct_shapes_binary_and_deterministic():
         assert torch.equal((p > 0.5).to(D), r)
 
 
+def test_reconstruct_from_the_positive_states_is_the_same():
+    # the training loop passes its positive phase's states so that an RBM's E[h | v] is not computed twice
+    for m in (random_rbm(6, 4), random_rbm(6, 4, "gaussian"), random_dbm([6, 4, 3])):
+        v = ebm.all_states(6, D)[:10]
+        positive = m.positive_states(v)
+        for probabilities in (False, True):
+            assert torch.equal(m.reconstruct(v, probabilities, positive=positive), m.reconstruct(v, probabilities))
+
+
+def test_dbm_mean_field_starts_bottom_up():
+    m = random_dbm([6, 5, 4, 3], scale=0.5)
+    v = ebm.all_states(6, D)[::5]
+    mus = [v]
+    for l in range(1, m.n_layers):
+        mus.append(torch.sigmoid(m.bs[l] + mus[l - 1] @ m.Ws[l - 1]))
+    for got, expected in zip(m.mean_field(v, 0), mus):
+        assert torch.equal(got, expected)
+
+
 def test_dbm_reconstruct_uses_one_direction_per_pass():
     m = random_dbm([3, 2, 2])
     v = ebm.all_states(3, D)

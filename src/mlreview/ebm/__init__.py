@@ -19,8 +19,9 @@ Models
       ``energy(v, h)``, ``free_energy(v)``, ``hidden_mean(v)``, ``sample_hidden(v, gen)``,
       ``visible_mean(h)``, ``sample_visible(h, gen)``, ``gibbs(v, steps, gen)`` (v -> h -> v, returns
       the final v), ``sample_visible_chain(n, steps, gen)`` (fantasy particles from random states),
-      ``reconstruct(v, probabilities=False)`` (the spec's deterministic most-probable
-      pass), ``initialize(data, gen)`` (Glorot weights, hidden biases 0, visible biases from the data
+      ``reconstruct(v, probabilities=False, positive=None)`` (the spec's deterministic most-probable
+      pass; ``positive``: the states of ``positive_states(v)`` when at hand, whose E[h | v] is reused),
+      ``initialize(data, gen)`` (Glorot weights, hidden biases 0, visible biases from the data
       means clipped to [0.01, 0.99]), ``weights`` (the list of coupling matrices), ``n_units``.
       ``up_scale``/``down_scale`` multiply W in p(h | v) / p(v | h): the doubled-weight RBMs of DBM
       pretraining (Salakhutdinov & Hinton 2009), which have no single energy (no likelihood functions).

@@ -206,10 +206,13 @@ class RBM(nn.Module):
         return torch.randn((int(n), self.n_hidden), generator=gen, dtype=self.dtype, device=self.device)
 
     @torch.no_grad()
-    def reconstruct(self, v: torch.Tensor, probabilities: bool = False) -> torch.Tensor:
+    def reconstruct(self, v: torch.Tensor, probabilities: bool = False,
+                    positive: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
         """Most probable h given v (Bernoulli: p > 0.5; Gaussian: the mean W^T v), then the most probable
-        v' given h (p > 0.5); with ``probabilities`` the last step returns p(v' = 1 | h) instead."""
-        mean = self.hidden_mean(v)
+        v' given h (p > 0.5); with ``probabilities`` the last step returns p(v' = 1 | h) instead.
+        ``positive``: :meth:`positive_states` of ``v`` under the current parameters when the caller has
+        them (the training loop), whose E[h | v] is then not computed again (the same numbers)."""
+        mean = self.hidden_mean(v) if positive is None else positive[1]
         h = (mean > 0.5).to(v.dtype) if self.hidden == "bernoulli" else mean
         p = self.visible_mean(h)
         return p if probabilities else (p > 0.5).to(v.dtype)
@@ -365,10 +368,10 @@ class DBM(nn.Module):
         """Mean-field q(h) = prod Bernoulli(mu) with v clamped: a bottom-up initialisation
         (each layer from the one below), then ``n_iter`` sweeps of the fixed-point equations
         mu_l = sigmoid(b_l + mu_{l-1} W_l + mu_{l+1} W_{l+1}^T), odd layers then even layers."""
-        mus: list[torch.Tensor] = [v]
-        for l in range(1, self.n_layers):
-            mus.append(torch.sigmoid(self.bs[l] + mus[l - 1] @ self.Ws[l - 1]))
         from_v = self.bs[1] + v @ self.Ws[0]  # the clamped layer's input to h1, the same every sweep
+        mus: list[torch.Tensor] = [v, torch.sigmoid(from_v)]
+        for l in range(2, self.n_layers):
+            mus.append(torch.sigmoid(self.bs[l] + mus[l - 1] @ self.Ws[l - 1]))
         for _ in range(int(n_iter)):
             for parity in (1, 2):
                 for l in range(parity, self.n_layers, 2):
@@ -400,10 +403,12 @@ class DBM(nn.Module):
         return self.gibbs(self.random_states(n, gen), steps, gen)[0]
 
     @torch.no_grad()
-    def reconstruct(self, v: torch.Tensor, probabilities: bool = False) -> torch.Tensor:
+    def reconstruct(self, v: torch.Tensor, probabilities: bool = False,
+                    positive: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
         """Forward pass v -> h1 -> ... -> hL (each layer from the layer below only, p > 0.5), then the
         backward pass hL -> ... -> v' (each layer from the layer above only); with ``probabilities``
-        the last step returns p(v' = 1 | h1)."""
+        the last step returns p(v' = 1 | h1). ``positive`` (the mean-field states of ``v``, as
+        :meth:`RBM.reconstruct` takes its positive states) is not used: this pass is not the mean field."""
         h = v
         for l in range(1, self.n_layers):
             h = (torch.sigmoid(self.bs[l] + h @ self.Ws[l - 1]) > 0.5).to(v.dtype)

@@ -184,7 +184,8 @@ def fit(model: RBM | DBM, data, *, epochs: int, batch_size: int, lr: float,
         for step in range(steps):
             v = X[order[step * batch_size:(step + 1) * batch_size]]
             with torch.no_grad():
-                pos = statistics(model, model.positive_states(v, mean_field_iter=mean_field_iter))
+                positive = model.positive_states(v, mean_field_iter=mean_field_iter)
+                pos = statistics(model, positive)
                 if method == "exact":
                     p_model = visible_probabilities(model).to(model.dtype)
                     neg = statistics(model, model.positive_states(all_v), p_model)
@@ -206,7 +207,8 @@ def fit(model: RBM | DBM, data, *, epochs: int, batch_size: int, lr: float,
                     if l2 and nm in weight_names:
                         grad = grad + float(l2) * p
                     p.grad = grad
-                recon += float(((model.reconstruct(v, probabilities=True) - v) ** 2).mean()) * len(v)
+                # the parameters are still those of the positive phase: an RBM reuses its E[h | v]
+                recon += float(((model.reconstruct(v, probabilities=True, positive=positive) - v) ** 2).mean()) * len(v)
                 before = centre.weights(named) if centre is not None else None
             opt.step()
             if centre is not None:
