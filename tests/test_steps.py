@@ -3,6 +3,7 @@ step registry read from the source agrees with the functions the `@step` decorat
 
 from __future__ import annotations
 
+import ast
 import importlib
 import pkgutil
 import re
@@ -72,3 +73,37 @@ def test_the_figure_table_is_current(root):
     current = text.partition(BEGIN)[2].partition(END)[0].lstrip("\n")
     assert current == markdown(figure_rows(root)), (
         "docs/figures.md's figure table is out of date: run python -m mlreview.report.figure_table --write docs/figures.md")
+
+
+def test_the_import_scan_finds_what_the_syntax_tree_holds():
+    """The conda environment of a rule follows from its step's imports (`uses_torch`), read from the
+    import statements alone; every module of the package against its whole syntax tree."""
+    paths = sorted(steps.PACKAGE.rglob("*.py"))
+    assert len(paths) > 100
+    for path in paths:
+        module = steps.module_name(path)
+        if path.name == "__init__.py":
+            module = module.removesuffix(".__init__")
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        whole_tree = ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        assert steps._imports(module) == steps.imported_names(whole_tree, package=package), path
+
+
+def test_the_import_scan_reads_every_form_of_import(tmp_path, monkeypatch):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "mod.py").write_text(
+        '"""Prose that reads like an import:\nimport the data, then fit.\n"""\n'
+        "import os, sys as system\n"
+        "from . import (\n    sibling,  # a comment\n    other,\n)\n"
+        "from ..top import \\\n    name\n"
+        "def f():\n    if True:\n        import torch.nn as nn\n"
+    )
+    monkeypatch.setattr(steps, "PACKAGE", tmp_path)
+    steps._imports.cache_clear()
+    try:
+        found = steps._imports("mlreview.sub.mod")
+    finally:
+        monkeypatch.undo()
+        steps._imports.cache_clear()
+    assert found == {"os", "sys", "mlreview.sub", "mlreview.sub.sibling", "mlreview.sub.other", "mlreview.top",
+                     "mlreview.top.name", "torch.nn"}

@@ -179,6 +179,7 @@ def describe(name: str) -> dict:
 # --- The software a step needs: whether its code imports torch (its conda environment) ----------
 
 
+@functools.cache
 def _module_path(module: str) -> Path | None:
     """The source file of an ``mlreview`` module (a package's ``__init__.py``), or None."""
     parts = module.split(".")[1:]
@@ -189,15 +190,38 @@ def _module_path(module: str) -> Path | None:
     return None
 
 
+#: an import statement at the start of a line (in a function too): ``import a, b`` or ``from x import
+#: y``, its names in parentheses over several lines or continued with backslashes
+_IMPORT = re.compile(
+    r"^[ \t]*((?:from[ \t]+[\w.]+[ \t]+)?import[ \t]+(?:\([^)]*\)|(?:[^\n]*\\\n)*[^\n]*))", re.MULTILINE
+)
+
+
 @functools.cache
 def _imports(module: str) -> frozenset[str]:
-    """Every module an ``mlreview`` module imports, anywhere in it (also inside functions)."""
+    """Every module an ``mlreview`` module imports, anywhere in it (also inside functions).
+
+    Only the import statements are parsed (found by :data:`_IMPORT`; a line of prose that reads
+    like one fails to parse and is skipped): parsing the whole package with ``ast`` cost most of a
+    run of the workflow with nothing to do. ``tests/test_steps.py`` checks that this finds what
+    walking each module's whole syntax tree finds."""
     path = _module_path(module)
     if path is None:
         return frozenset()
+    nodes = []
+    for statement in _IMPORT.findall(path.read_text(encoding="utf-8")):
+        try:
+            nodes += ast.parse(statement).body
+        except SyntaxError:
+            continue
+    return imported_names(nodes, package=module if path.name == "__init__.py" else module.rpartition(".")[0])
+
+
+def imported_names(nodes, *, package: str) -> frozenset[str]:
+    """The modules (and ``from`` names) the import statements among ``nodes`` name, relative
+    imports resolved against ``package``."""
     found = set()
-    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+    for node in nodes:
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
