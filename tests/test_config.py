@@ -86,3 +86,19 @@ def test_the_decision_l_overlay_of_the_ising_dbms_is_valid(root, paper_config):
     assert ising["optimizer"] == "adam" and ising["l1"] == 1.0e-4 and not ising["centering"]
     assert ising["pretrain"] == {"epochs": 10, "lr": 1.0e-3, "schedule": "inverse_epoch", "doubled_weights": False}
     assert ising["fantasy"]["start"] == "random" and config["results"] != paper_config["results"]
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "small.yaml", "offline.yaml", "ising_dbm_notebook.yaml"])
+def test_snakemake_reads_the_same_config_with_libyaml(root, name):
+    """The Snakefile reads config/config.yaml through Snakemake with libyaml's parser (faster): the
+    same document as Snakemake's own reading with PyYAML's, and PyYAML is left as it was."""
+    from snakemake.common.configfile import load_configfile
+
+    from mlreview.config_checks import libyaml_config_files
+
+    pure = load_configfile(root / "config" / name)
+    with libyaml_config_files():
+        assert yaml.FullLoader is getattr(yaml, "CFullLoader", yaml.FullLoader)
+        fast = load_configfile(root / "config" / name)
+    assert yaml.FullLoader.__module__ == "yaml.loader"
+    assert fast == pure
