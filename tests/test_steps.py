@@ -100,10 +100,12 @@ def test_the_import_scan_reads_every_form_of_import(tmp_path, monkeypatch):
     )
     monkeypatch.setattr(steps, "PACKAGE", tmp_path)
     steps._imports.cache_clear()
+    steps._module_path.cache_clear()
     try:
         found = steps._imports("mlreview.sub.mod")
     finally:
         monkeypatch.undo()
         steps._imports.cache_clear()
+        steps._module_path.cache_clear()
     assert found == {"os", "sys", "mlreview.sub", "mlreview.sub.sibling", "mlreview.sub.other", "mlreview.top",
                      "mlreview.top.name", "torch.nn"}
