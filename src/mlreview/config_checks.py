@@ -73,9 +73,10 @@ def describe(error) -> str:
 
 @contextlib.contextmanager
 def libyaml_config_files() -> Iterator[None]:
-    """Within this, Snakemake reads a config file with libyaml's parser: it reads them through yte
-    with PyYAML's pure-Python ``FullLoader`` (0.25 s for config/config.yaml, a tenth of a run with
-    nothing to do); ``CFullLoader`` builds the same document. Without libyaml, nothing changes."""
+    """Within this, Snakemake reads config files with libyaml's parser. Snakemake reads them through
+    yte with PyYAML's pure-Python ``FullLoader`` (0.25 s for config/config.yaml, a tenth of a run with
+    nothing to do); libyaml's ``CFullLoader`` builds the same document in 0.03 s. Where PyYAML has no
+    libyaml, nothing changes."""
     import yaml
 
     loader = yaml.FullLoader
