@@ -42,6 +42,23 @@ def test_wilson_agrees_with_the_closed_form(n):
             assert (got[0] == 0.0) == (k == 0) and (got[1] == 1.0) == (k == n)
 
 
+def test_wilson_is_scipys_binomtest_to_the_bit():
+    """The interval is written out (scipy.stats costs about 0.9 CPU-s to import); it must give
+    exactly scipy's numbers, so that no metric changes."""
+    from scipy import stats
+
+    rng = np.random.default_rng(1)
+    cases = [(k, n) for n in (1, 2, 3, 7, 50, 100, 999, 26000, 30000, 104000) for k in {0, 1, n // 3, n // 2, n - 1, n}]
+    cases += [(int(rng.integers(0, n + 1)), int(n)) for n in rng.integers(1, 200_000, 100)]
+    for k, n in cases:
+        for confidence in (0.0, 0.5, 0.68, 0.9, 0.95, 0.99, 0.999, 1.0):
+            want = stats.binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
+            got = wilson_interval(k, n, confidence)
+            # exact equality (NaN where both are NaN: confidence 1 at 0 < k < n)
+            np.testing.assert_array_equal(got, (want.low, want.high), err_msg=str((k, n, confidence)))
+            assert all(type(bound) is float for bound in got)
+
+
 def test_wilson_coverage_is_close_to_nominal():
     rng = np.random.default_rng(0)
     n, p = 50, 0.3
@@ -54,6 +71,8 @@ def test_wilson_errors():
         wilson_interval(0, 0)
     with pytest.raises(ValueError, match="between 0 and n"):
         wilson_interval(5, 4)
+    with pytest.raises(ValueError, match="confidence"):
+        wilson_interval(5, 10, 1.5)
 
 
 def test_accuracy_with_ci():

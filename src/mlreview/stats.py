@@ -8,8 +8,11 @@ import numpy as np
 
 
 def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for a binomial proportion (e.g. a test accuracy), by
-    ``scipy.stats.binomtest(successes, n).proportion_ci(method="wilson")``.
+    """Wilson score interval for a binomial proportion (e.g. a test accuracy): the numbers of
+    ``scipy.stats.binomtest(successes, n).proportion_ci(confidence, method="wilson")``, computed by
+    the same expressions (Newcombe 1998, as scipy writes them; ``tests/test_stats.py`` checks the
+    two are equal to the bit). Written out because ``scipy.stats`` costs about 0.9 CPU-s to import
+    and every step that reports an accuracy needs this, while ``scipy.special`` costs 0.3.
 
     >>> lo, hi = wilson_interval(90, 100)
     >>> round(lo, 4), round(hi, 4)
@@ -19,10 +22,20 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
         raise ValueError("n must be positive to compute a confidence interval")
     if not 0 <= successes <= n:
         raise ValueError(f"successes={successes} must lie between 0 and n={n}")
-    from scipy import stats as _st  # imported here: scipy.stats costs about a second at start-up
+    if not 0 <= confidence <= 1:
+        raise ValueError(f"confidence={confidence} must lie in [0, 1]")
+    from scipy.special import ndtri
 
-    ci = _st.binomtest(int(successes), int(n)).proportion_ci(confidence_level=confidence, method="wilson")
-    return float(ci.low), float(ci.high)
+    k, n = int(successes), int(n)
+    p = k / n
+    z = ndtri(0.5 + 0.5 * confidence)
+    denom = 2 * (n + z**2)
+    center = (2 * n * p + z**2) / denom
+    q = 1 - p
+    delta = z / denom * math.sqrt(4 * n * p * q + z**2)
+    lo = 0.0 if k == 0 else center - delta
+    hi = 1.0 if k == n else center + delta
+    return float(lo), float(hi)
 
 
 def accuracy_with_ci(y_true, y_pred, confidence: float = 0.95) -> dict[str, float]:
