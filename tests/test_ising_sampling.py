@@ -197,6 +197,18 @@ def test_pack_unpack_round_trip(n_spins):
     assert zero_one.dtype == np.int8 and np.array_equal(zero_one, (states + 1) // 2)
     # bit layout: numpy.packbits, big-endian within a byte, 1 = up
     assert np.array_equal(packed, np.packbits(states > 0, axis=1))
+    # straight into another dtype: the same values as converting the int8 spins, contiguous
+    for dtype in (np.float32, np.float64, np.int64):
+        for encoding, want in (("pm1", states), ("01", (states + 1) // 2)):
+            got = packing.unpack_states(packed, n_spins, encoding, dtype)
+            assert got.dtype == dtype and got.flags.c_contiguous
+            assert np.array_equal(got, want.astype(dtype))
+    assert packing.unpack_states(packed[:0], n_spins, "pm1", np.float32).shape == (0, n_spins)
+
+
+def test_unpack_rejects_too_few_bytes():
+    with pytest.raises(ValueError, match="bytes"):
+        packing.unpack_states(np.zeros((2, 1), np.uint8), 16)
 
 
 def test_unpack_bad_encoding():

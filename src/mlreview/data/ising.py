@@ -100,14 +100,9 @@ class Ising2D:
         return self.X.reshape(-1, self.lattice, self.lattice)
 
 
-def load_ising2d(path: str | Path, encoding: str = "pm1", phases: Iterable[str] | None = None,
-                 temperatures: Iterable[float] | None = None) -> Ising2D:
-    """Load the 2D data set, optionally only some phase sets and/or temperatures.
-
-    ``encoding``: ``"pm1"`` (spins +-1, the default) or ``"01"`` ((s + 1) / 2).
-    ``phases``: any of ``"ordered"``, ``"critical"``, ``"disordered"`` (default: all).
-    """
-    data = load_npz(path, contract=ISING2D)
+def _rows(data: Mapping, phases: Iterable[str] | None = None,
+          temperatures: Iterable[float] | None = None) -> np.ndarray:
+    """The row numbers (increasing) of the states of some phase sets and/or temperatures."""
     keep = np.ones(len(data["packed"]), bool)
     if phases is not None:
         phases = list(phases)
@@ -118,10 +113,22 @@ def load_ising2d(path: str | Path, encoding: str = "pm1", phases: Iterable[str] 
     if temperatures is not None:
         wanted = np.round(np.asarray(list(temperatures), float), 6)
         keep &= np.isin(np.round(data["temperature"].astype(float), 6), wanted)
+    return np.flatnonzero(keep)
+
+
+def load_ising2d(path: str | Path, encoding: str = "pm1", phases: Iterable[str] | None = None,
+                 temperatures: Iterable[float] | None = None) -> Ising2D:
+    """Load the 2D data set, optionally only some phase sets and/or temperatures.
+
+    ``encoding``: ``"pm1"`` (spins +-1, the default) or ``"01"`` ((s + 1) / 2).
+    ``phases``: any of ``"ordered"``, ``"critical"``, ``"disordered"`` (default: all).
+    """
+    data = load_npz(path, contract=ISING2D)
+    rows = _rows(data, phases, temperatures)
     lattice = int(data["lattice"])
-    X = unpack_states(data["packed"][keep], lattice * lattice, encoding)
-    return Ising2D(X, data["temperature"][keep], data["label"][keep], data["phase"][keep], lattice,
-                   float(data["tc"]), np.flatnonzero(keep))
+    X = unpack_states(data["packed"][rows], lattice * lattice, encoding)
+    return Ising2D(X, data["temperature"][rows], data["label"][rows], data["phase"][rows], lattice,
+                   float(data["tc"]), rows)
 
 
 def load_ising1d(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
@@ -131,13 +138,18 @@ def load_ising1d(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def load_phase_sets(dataset: Path, params: Mapping) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """{train, test, critical}: (X as params['dtype'], label) with the seeded split of ordered + disordered."""
+    """{train, test, critical}: (X as params['dtype'], label) with the seeded split of ordered + disordered.
+
+    The states of each set are unpacked straight into ``params['dtype']`` (no int8 copy of the
+    whole data set first: at paper scale 1 GB of float32 instead of that plus 0.5 GB of copies)."""
     dtype = np.dtype(params["dtype"])
-    fit = load_ising2d(dataset, encoding="pm1", phases=params["train_phases"])
-    crit = load_ising2d(dataset, encoding="pm1", phases=params["evaluation_phases"])
-    train, test = split_indices(len(fit.label), float(params["train_fraction"]), int(params["split_seed"]))
-    return {
-        "train": (fit.X[train].astype(dtype), fit.label[train]),
-        "test": (fit.X[test].astype(dtype), fit.label[test]),
-        "critical": (crit.X.astype(dtype), crit.label),
-    }
+    data = load_npz(dataset, contract=ISING2D)
+    n_spins = int(data["lattice"]) ** 2
+    fit = _rows(data, phases=params["train_phases"])
+    crit = _rows(data, phases=params["evaluation_phases"])
+    train, test = split_indices(len(fit), float(params["train_fraction"]), int(params["split_seed"]))
+
+    def states(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return unpack_states(data["packed"][rows], n_spins, "pm1", dtype), data["label"][rows]
+
+    return {"train": states(fit[train]), "test": states(fit[test]), "critical": states(crit)}
