@@ -198,7 +198,6 @@ def uses_torch(step: str) -> bool:
 NO_GPU_USE = {
     "activations_compute": "Fig 36 takes autograd derivatives of activation functions on a few hundred points",
     "fig25_roc": "evaluates the stored SUSY fits (its step shares the module of the torch fits)",
-    "ebm_digit_classifier": "fits the scikit-learn softmax classifier (its step shares the module of the torch fits)",
     "mnist_optimizers_gather": "collects the per-optimizer metrics files; trains nothing",
     "susy_dnn_grid": "collects the per-cell metrics files; trains nothing",
     "ising_dnn_grid": "collects the per-cell metrics files; trains nothing",

@@ -22,7 +22,8 @@ Steps (one workflow job each):
   of the validation images, fantasy particles after 100 Gibbs steps, denoising of images with 15%
   of the pixels flipped; digit-likeness by the fixed digit classifier and by the nearest-neighbour
   "is it a digit?" test (:func:`nearest_distances`, :func:`novelty_threshold`: calibrated on the
-  held-out digits themselves; it decides C72); the metrics of the four fits and AIS runs collected
+  held-out digits themselves; it decides C72; the classifier is fitted by
+  :func:`mlreview.sections.energy_based.classifier.ebm_digit_classifier`); the metrics of the four fits and AIS runs collected
   into one file with the claims C72 and C73 and the AIS table beside the literature's values.
 
 Trained models are ``.npz`` files of :func:`mlreview.ebm.save_model` with the per-epoch
@@ -43,7 +44,7 @@ import torch
 from mlreview import ebm
 from mlreview.data.mnist import load_mnist, scale_images
 from mlreview.data.splits import split_indices
-from mlreview.digits import fit_digit_classifier, load_classifier
+from mlreview.digits import load_classifier
 from mlreview.errors import MlreviewError
 from mlreview.io import load_json, load_npz, save_npz, to_jsonable
 from mlreview.nn.training import setup
@@ -501,10 +502,3 @@ def _ais_digest(path: Path) -> dict:
 def load_samples(path: Path) -> dict[str, np.ndarray]:
     """The arrays written by :func:`samples_step`."""
     return load_npz(path)
-
-
-@step
-def ebm_digit_classifier(params: Mapping, *, npz: Path, data: Path) -> dict:
-    """The fixed digit classifier of Figs 64, 65 (:mod:`mlreview.digits`: Fig 27's softmax
-    regression), trained on images binarised like the energy-based models' samples."""
-    return fit_digit_classifier(params, npz=npz, data=data)
