@@ -11,7 +11,7 @@ from scipy import stats
 
 from mlreview.errors import MlreviewError
 from mlreview import ebm
-from mlreview.ebm.energy import _random_binary
+from mlreview.ebm.energy import _bernoulli, _random_binary
 from mlreview.ebm.likelihood import _all_joint_states, _state_codes
 from mlreview.nn.training import TrainingDiverged
 
@@ -48,6 +48,22 @@ def brute_log_z_joint(model):
 
 
 # -- free energies ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_bernoulli_samples_are_torch_bernoulli_to_the_bit(dtype):
+    """The samplers draw Bernoulli samples by uniforms compared with p (faster on the CPU): the same
+    samples as torch.bernoulli, in any memory layout of p, and the generator left in the same state."""
+    base = torch.rand(300, 200, generator=torch.Generator().manual_seed(0), dtype=dtype)
+    layouts = {"contiguous": base[:100, :150].contiguous(), "transposed": base[:150, :100].T,
+               "sliced": base[:100, :150], "expanded": base[:1, :150].expand(100, 150),
+               "extremes": torch.tensor([[0.0, 1.0, 0.5], [1e-12, 1 - 1e-7, 0.0]], dtype=dtype),
+               "scalar": base[0, 0], "empty": base[:0]}
+    for name, p in layouts.items():
+        want_gen, got_gen = torch.Generator().manual_seed(7), torch.Generator().manual_seed(7)
+        want, got = torch.bernoulli(p, generator=want_gen), _bernoulli(p, got_gen)
+        assert got.dtype == want.dtype and got.shape == want.shape and torch.equal(got, want), name
+        assert torch.equal(torch.rand(5, generator=got_gen), torch.rand(5, generator=want_gen)), name
 
 
 def test_free_energy_bernoulli_matches_brute_force_marginalisation():
