@@ -1,7 +1,7 @@
 """Figs 64, 65: the fixed digit classifier that judges how digit-like the energy-based models'
 samples are - Fig 27's softmax regression (:mod:`mlreview.digits`) on images binarised like the
 samples. A module of its own, beside the torch fits of :mod:`mlreview.sections.energy_based.mnist`:
-its job fits with scikit-learn and does not import torch (about 1.7 CPU-s)."""
+its job fits with scikit-learn and does not import torch (about 2 CPU-s)."""
 
 from __future__ import annotations
 

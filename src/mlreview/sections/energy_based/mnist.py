@@ -23,8 +23,9 @@ Steps (one workflow job each):
   of the pixels flipped; digit-likeness by the fixed digit classifier and by the nearest-neighbour
   "is it a digit?" test (:func:`nearest_distances`, :func:`novelty_threshold`: calibrated on the
   held-out digits themselves; it decides C72; the classifier is fitted by
-  :func:`mlreview.sections.energy_based.classifier.ebm_digit_classifier`); the metrics of the four fits and AIS runs collected
-  into one file with the claims C72 and C73 and the AIS table beside the literature's values.
+  :func:`mlreview.sections.energy_based.classifier.ebm_digit_classifier`); the metrics of the four
+  fits and AIS runs collected into one file with the claims C72 and C73 and the AIS table beside
+  the literature's values.
 
 Trained models are ``.npz`` files of :func:`mlreview.ebm.save_model` with the per-epoch
 history added as ``history/<key>`` arrays (NaN where an epoch has no value).
